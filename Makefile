@@ -1,0 +1,42 @@
+# diplotag — set-up, model, service and tests. `make serve` and `make test` are all a user needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DIPLOTAG_HOME ?= $(CURDIR)/.home
+MODEL_DIR := $(DIPLOTAG_HOME)/models/default
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TRAIN ?=
+
+.PHONY: install model serve test test-slow lint check-data bench clean
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check torch==2.13.0
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/.installed ## create .venv and install torch (CPU) and diplotag
+
+model: install ## build the e5-small base and the default model when missing (TRAIN=1 retrains)
+	$(BIN)/diplotag build-base e5-small
+	$(BIN)/diplotag model build $(if $(TRAIN),--train,)
+
+serve: model ## set up everything, then serve on http://$(HOST):$(PORT)
+	$(BIN)/diplotag serve --host $(HOST) --port $(PORT)
+
+test: install ## the fast offline suite (tiny models, no e5 weights)
+	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]  # 5 = no test collected
+
+test-slow: install ## tests that build the real e5-small base or need minutes
+	$(BIN)/python -m pytest -q -m slow || [ $$? -eq 5 ]
+
+lint: install
+	$(BIN)/ruff check .
+
+check-data: install
+	$(BIN)/diplotag data check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,137 @@
+"""Subcommands for training, evaluation, prediction and data checks."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from diplotag import paths
+from diplotag.errors import BadInputError
+from diplotag.settings import get_settings
+
+log = logging.getLogger("diplotag")
+DEVICES = click.Choice(["auto", "cpu", "cuda"])
+PRECISIONS = click.Choice(["auto", "fp32", "bf16", "fp16"])
+
+
+def _home(home: Path | None) -> Path:
+    return (home or get_settings().home_dir).expanduser()
+
+
+def resolve_model_dir(model: str | None, home: Path | None = None) -> Path:
+    """A model argument: a directory, or default to DIPLOTAG_MODEL / the default model in home."""
+    chosen = model or get_settings().model
+    path = Path(chosen).expanduser() if chosen else paths.default_model_dir(_home(home))
+    return path
+
+
+@click.command("train")
+@click.option("--base", default="e5-small", show_default=True, help="Base encoder: registry name, hub id or directory.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Model directory to write (default: the default model in DIPLOTAG_HOME).")
+@click.option("--epochs", type=int, default=6, show_default=True)
+@click.option("--batch-size", type=int, default=16, show_default=True)
+@click.option("--lr", type=float, default=5e-4, show_default=True, help="Encoder (LoRA) learning rate.")
+@click.option("--head-lr", type=float, default=2e-3, show_default=True)
+@click.option("--max-length", type=int, default=128, show_default=True)
+@click.option("--weights", type=click.Choice(["lora", "full"]), default="lora", show_default=True)
+@click.option("--lora-r", type=int, default=16, show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--max-steps", type=int, default=None, help="Stop after this many steps (smoke runs).")
+@click.option("--device", type=DEVICES, default=None)
+@click.option("--precision", type=PRECISIONS, default="auto", show_default=True, help="Autocast during training.")
+@click.option("--version", "version", default="1", show_default=True, help="Model version to record.")
+@click.option("--no-progress", is_flag=True)
+@click.option("--home", type=click.Path(path_type=Path), default=None)
+def train_cmd(base, data_dir, output, epochs, batch_size, lr, head_lr, max_length, weights, lora_r, seed,
+              max_steps, device, precision, version, no_progress, home) -> None:
+    """Train a model on DATA_DIR/{train,dev,test}.jsonl and write a model directory."""
+    from diplotag.training.pipeline import Splits, train_and_save
+    from diplotag.training.trainer import TrainConfig
+
+    try:
+        cfg = TrainConfig(base=base, epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr,
+                          max_length=max_length, weights=weights, lora_r=lora_r, lora_alpha=2 * lora_r,
+                          seed=seed, max_steps=max_steps, device=device or get_settings().device,
+                          precision=precision, progress=not no_progress)
+    except ValueError as exc:
+        raise BadInputError(str(exc)) from exc
+    splits = Splits.load(data_dir)
+    out = output or paths.default_model_dir(_home(home))
+    _, metrics = train_and_save(cfg, splits, out, home=_home(home), version=version)
+    from diplotag.training.evaluate import markdown_table
+
+    click.echo(markdown_table(metrics["test"]))
+    click.echo(f"model written to {out}")
+
+
+@click.command("evaluate")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--train", "train_file", type=click.Path(path_type=Path), default=Path("data/train.jsonl"),
+              show_default=True, help="Training split for the TF-IDF baseline ('' to skip).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Directory for evaluation.json and evaluation.md (default: beside nothing, print only).")
+@click.option("--device", type=DEVICES, default=None)
+@click.option("--precision", type=PRECISIONS, default=None)
+@click.option("--home", type=click.Path(path_type=Path), default=None)
+def evaluate_cmd(model, data, train_file, out, device, precision, home) -> None:
+    """Per-label P/R/F1, macro/micro-F1 and confusion matrices, beside the TF-IDF baseline."""
+    from diplotag.model.predictor import Predictor
+    from diplotag.training.data import read_jsonl
+    from diplotag.training.evaluate import evaluate_rows, markdown_table, write_report
+
+    s = get_settings()
+    rows = read_jsonl(data)
+    train_rows = read_jsonl(train_file) if train_file and str(train_file) else None
+    predictor = Predictor.from_pretrained(model, device=device or s.device, precision=precision or s.precision,
+                                          batch_size=s.batch_size, home=_home(home))
+    report = evaluate_rows(predictor, rows, train_rows, name=str(data))
+    click.echo(markdown_table(report))
+    if out:
+        j, md = write_report(report, out)
+        click.echo(f"wrote {j} and {md}")
+
+
+@click.command("predict")
+@click.argument("sentences", nargs=-1)
+@click.option("--model", default=None, help="Model directory (default: DIPLOTAG_MODEL or the default model).")
+@click.option("--device", type=DEVICES, default=None)
+@click.option("--precision", type=PRECISIONS, default=None)
+def predict_cmd(sentences, model, device, precision) -> None:
+    """Classify sentences given as arguments (or one per line on stdin); JSON lines out."""
+    import sys
+
+    from diplotag.model.predictor import Predictor
+
+    texts = list(sentences) or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not texts:
+        raise BadInputError("no sentences given (arguments or stdin)")
+    s = get_settings()
+    predictor = Predictor.from_pretrained(resolve_model_dir(model), device=device or s.device,
+                                          precision=precision or s.precision, batch_size=s.batch_size,
+                                          home=s.home_dir)
+    for p in predictor.predict(texts):
+        click.echo(json.dumps(p.model_dump(exclude_none=True), ensure_ascii=False))
+
+
+@click.group("data")
+def data_cmd() -> None:
+    """Labelled data tools."""
+
+
+@data_cmd.command("check")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
+@click.option("--no-coverage", is_flag=True, help="Skip the coverage targets (for small or partial sets).")
+def data_check_cmd(data_dir: Path, no_coverage: bool) -> None:
+    """Validate the splits: schema, duplicates within and across splits, lengths, coverage."""
+    from diplotag.training.datacheck import check_data_dir
+
+    report = check_data_dir(data_dir, coverage=not no_coverage)
+    click.echo(report.render())
+    if report.problems:
+        raise SystemExit(1)

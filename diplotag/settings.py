@@ -1,0 +1,50 @@
+"""One Settings object: environment variables with the DIPLOTAG_ prefix, or a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Device = Literal["auto", "cpu", "cuda"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. CLI options override these; nothing else reads os.environ."""
+
+    model_config = SettingsConfigDict(env_prefix="DIPLOTAG_", env_file=".env", extra="ignore")
+
+    home: Path = Field(
+        default=Path("~/.cache/diplotag"),
+        description="Where built base encoders and trained models live.",
+    )
+    model: str | None = Field(
+        default=None, description="Model directory to serve; default: the current model in home."
+    )
+    device: Device = "auto"
+    precision: Precision = "auto"
+    batch_size: int = Field(default=32, ge=1, le=4096)
+    threads: int | None = Field(default=None, ge=1)
+
+    # service
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    api_key: str | None = None
+    max_batch_wait_ms: float = Field(default=5.0, ge=0.0)
+    max_body_bytes: int = Field(default=2_000_000, ge=1)
+    max_chars: int = Field(default=200_000, ge=1)
+    max_sentences: int = Field(default=2_000, ge=1)
+    max_documents: int = Field(default=100, ge=1)
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""What a trained diplotag model is and how it predicts."""

@@ -1,0 +1,120 @@
+"""The one inference path: length-sorted batches, tokenizer, encoder, heads, thresholds."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from diplotag.model.classifier import DiplotagClassifier
+from diplotag.model.device import select_device, select_dtype
+from diplotag.model.outputs import LabelScore, SentencePrediction
+from transformers import PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Scores:
+    """Probabilities for n sentences, in input order."""
+
+    topics: np.ndarray  # [n, T] sigmoid
+    stance: np.ndarray  # [n, S] softmax (temperature-scaled)
+    rhetoric: np.ndarray  # [n, R] softmax (temperature-scaled)
+    truncated: np.ndarray  # [n] bool
+
+    def __len__(self) -> int:
+        return len(self.truncated)
+
+
+class Predictor:
+    """Wraps a loaded classifier for inference on CPU or GPU."""
+
+    def __init__(self, model: DiplotagClassifier, tokenizer: PreTrainedTokenizerBase,
+                 device: str = "auto", precision: str = "auto", batch_size: int = 32) -> None:
+        self.device = select_device(device)
+        self.dtype = select_dtype(precision, self.device)
+        self.model = model.to(self.device, dtype=self.dtype).eval()
+        self.tokenizer = tokenizer
+        self.config = model.config
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, device: str = "auto", precision: str = "auto",
+                        batch_size: int = 32, home: Path | None = None) -> Predictor:
+        model, tokenizer = DiplotagClassifier.from_pretrained(directory, home=home)
+        return cls(model, tokenizer, device=device, precision=precision, batch_size=batch_size)
+
+    @property
+    def max_length(self) -> int:
+        return self.config.max_length
+
+    def encode(self, texts: Sequence[str]) -> tuple[list[list[int]], np.ndarray]:
+        """Token ids cut to the model window (keeping the closing special token), and a truncated flag."""
+        prefix = self.config.text_prefix
+        enc = self.tokenizer([prefix + t for t in texts], add_special_tokens=True, truncation=False,
+                             verbose=False)["input_ids"]
+        limit = self.max_length
+        truncated = np.array([len(ids) > limit for ids in enc], dtype=bool)
+        ids = [x if len(x) <= limit else x[: limit - 1] + x[-1:] for x in enc]
+        return ids, truncated
+
+    def score(self, texts: Sequence[str], batch_size: int | None = None) -> Scores:
+        n = len(texts)
+        cfg = self.config
+        out_t = np.zeros((n, len(cfg.schema.topics)), dtype=np.float32)
+        out_s = np.zeros((n, len(cfg.schema.stance)), dtype=np.float32)
+        out_r = np.zeros((n, len(cfg.schema.rhetoric)), dtype=np.float32)
+        if n == 0:
+            return Scores(out_t, out_s, out_r, np.zeros(0, dtype=bool))
+        ids, truncated = self.encode(texts)
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        bs = batch_size or self.batch_size
+        pad = self.tokenizer.pad_token_id or 0
+        t_s, t_r = cfg.temperatures["stance"], cfg.temperatures["rhetoric"]
+        with self._lock, torch.inference_mode():
+            for i in range(0, n, bs):
+                idx = order[i : i + bs]
+                width = max(len(ids[j]) for j in idx)
+                input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(idx), width), dtype=torch.long)
+                for row, j in enumerate(idx):
+                    input_ids[row, : len(ids[j])] = torch.tensor(ids[j])
+                    mask[row, : len(ids[j])] = 1
+                logits = self.model(input_ids.to(self.device), mask.to(self.device))
+                out_t[idx] = torch.sigmoid(logits["topics"].float()).cpu().numpy()
+                out_s[idx] = torch.softmax(logits["stance"].float() / t_s, -1).cpu().numpy()
+                out_r[idx] = torch.softmax(logits["rhetoric"].float() / t_r, -1).cpu().numpy()
+        return Scores(out_t, out_s, out_r, truncated)
+
+    def to_predictions(self, scores: Scores, texts: Sequence[str] | None = None,
+                       spans: Sequence[tuple[int, int]] | None = None,
+                       thresholds: dict[str, float] | None = None,
+                       include_text: bool = True) -> list[SentencePrediction]:
+        schema = self.config.schema
+        th = {**self.config.thresholds, **(thresholds or {})}
+        preds = []
+        for i in range(len(scores)):
+            topics = {t: round(float(scores.topics[i, k]), 6) for k, t in enumerate(schema.topics)}
+            st = {s: round(float(scores.stance[i, k]), 6) for k, s in enumerate(schema.stance)}
+            rh = {r: round(float(scores.rhetoric[i, k]), 6) for k, r in enumerate(schema.rhetoric)}
+            preds.append(SentencePrediction(
+                index=i,
+                text=texts[i] if (texts is not None and include_text) else None,
+                start=spans[i][0] if spans else None,
+                end=spans[i][1] if spans else None,
+                topics=topics,
+                labels=[t for t in schema.topics if scores.topics[i, schema.topics.index(t)] >= th[t]],
+                stance=LabelScore(label=schema.stance[int(scores.stance[i].argmax())], probabilities=st),
+                rhetoric=LabelScore(label=schema.rhetoric[int(scores.rhetoric[i].argmax())], probabilities=rh),
+                truncated=bool(scores.truncated[i]),
+            ))
+        return preds
+
+    def predict(self, texts: Sequence[str], thresholds: dict[str, float] | None = None) -> list[SentencePrediction]:
+        return self.to_predictions(self.score(texts), texts=texts, thresholds=thresholds)

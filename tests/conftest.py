@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tiny import FIXTURES, build_tiny_bert, build_tiny_camembert  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own DIPLOTAG_HOME, so nothing touches the user's models."""
+    from diplotag.settings import get_settings
+
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("DIPLOTAG_HOME", str(home))
+    monkeypatch.delenv("DIPLOTAG_MODEL", raising=False)
+    monkeypatch.delenv("DIPLOTAG_API_KEY", raising=False)
+    get_settings.cache_clear()
+    yield home
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def mini_data() -> Path:
+    return FIXTURES / "mini"
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_camembert(tmp_path_factory) -> Path:
+    return build_tiny_camembert(tmp_path_factory.mktemp("tiny-camembert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, tiny_bert, mini_data) -> Path:
+    """A trained (a few steps) tiny model directory, shared by the tests that only read it."""
+    from diplotag.training.pipeline import Splits, train_and_save
+    from diplotag.training.trainer import TrainConfig
+
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    cfg = TrainConfig(base=str(tiny_bert), epochs=2, batch_size=8, max_length=32, device="cpu",
+                      precision="fp32", progress=False, lora_r=4, lora_alpha=8)
+    train_and_save(cfg, Splits.load(mini_data), out, version="1")
+    return out

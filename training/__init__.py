@@ -1,0 +1,1 @@
+"""Data, training, thresholds, evaluation and model versions."""

@@ -1,0 +1,56 @@
+"""Train → calibrate → evaluate (with baseline) → save a model directory with its card."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from diplotag.model.classifier import ADAPTER_DIR
+from diplotag.model.predictor import Predictor
+from diplotag.training.card import render_card
+from diplotag.training.data import Row, fingerprint, read_jsonl, split_paths
+from diplotag.training.evaluate import evaluate_rows
+from diplotag.training.trainer import TrainConfig, train
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Splits:
+    train: list[Row]
+    dev: list[Row]
+    test: list[Row]
+
+    @classmethod
+    def load(cls, data_dir: Path) -> Splits:
+        p = split_paths(data_dir)
+        return cls(read_jsonl(p["train"]), read_jsonl(p["dev"]), read_jsonl(p["test"]))
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def train_and_save(cfg: TrainConfig, splits: Splits, output: Path, home: Path | None = None,
+                   version: str = "1", parent: str | None = None, data_note: str | None = None,
+                   extra_eval: dict[str, list[Row]] | None = None) -> tuple[Path, dict[str, Any]]:
+    model, tokenizer, _ = train(cfg, splits.train, splits.dev, home=home)
+    model.config.model_version = version
+    model.config.parent_version = parent
+    model.config.data_fingerprint = fingerprint(splits.train, splits.dev)
+    if data_note:
+        model.config.training["data_note"] = data_note
+    predictor = Predictor(model, tokenizer, device=cfg.device, precision="fp32", batch_size=64)
+    metrics: dict[str, Any] = {"test": evaluate_rows(predictor, splits.test, splits.train, name="test")}
+    for name, rows in (extra_eval or {}).items():
+        metrics[name] = evaluate_rows(predictor, rows, splits.train, name=name)
+    model.float()
+    model.save_pretrained(output, tokenizer, metrics=metrics)
+    adapter = output / ADAPTER_DIR
+    size = dir_size(adapter) + (output / "heads.safetensors").stat().st_size if adapter.is_dir() else None
+    (output / "README.md").write_text(render_card(model.config, metrics, size), encoding="utf-8")
+    log.info("saved model %s to %s", version, output)
+    return output, metrics
+

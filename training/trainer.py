@@ -1,0 +1,252 @@
+"""Joint training of the three heads (LoRA on the encoder by default), early stopping on dev."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from diplotag.model.classifier import DiplotagClassifier
+from diplotag.model.config import LoraSettings
+from diplotag.model.device import cpu_has_amx, select_device
+from diplotag.model.predictor import Predictor
+from diplotag.training.calibration import fit_temperature, tune_thresholds
+from diplotag.training.data import Row, label_arrays
+from diplotag.training.evaluate import decisions
+from diplotag.training.metrics import headline, layer_metrics
+from torch import nn
+from tqdm import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    base: str = "e5-small"
+    epochs: int = 6
+    batch_size: int = 16
+    lr: float = 5e-4
+    head_lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_length: int = 128
+    patience: int = 2
+    seed: int = 13
+    weights: str = "lora"
+    lora_r: int = 16
+    lora_alpha: int = 32
+    freeze_embeddings: bool = True
+    class_weighting: bool = True
+    device: str = "auto"
+    precision: str = "auto"
+    max_steps: int | None = None
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be at least 1")
+        if not (0 < self.lr < 1 and 0 < self.head_lr < 1):
+            raise ValueError("learning rates must lie in (0, 1)")
+        if self.weights not in ("lora", "full"):
+            raise ValueError("weights must be 'lora' or 'full'")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError("warmup_ratio must lie in [0, 1)")
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    if precision == "fp32":
+        return None
+    if precision == "bf16" or (precision == "auto" and device.type == "cpu" and cpu_has_amx()):
+        return torch.bfloat16
+    if device.type == "cuda" and precision in ("auto", "fp16"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return None
+
+
+def length_batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of similar length: shuffle, sort inside chunks of 50 batches, shuffle batches."""
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    chunk = batch_size * 50
+    batches = []
+    for i in range(0, len(idx), chunk):
+        part = sorted(idx[i : i + chunk], key=lambda j: lengths[j])
+        batches += [part[k : k + batch_size] for k in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def loss_weights(rows: list[Row], model: DiplotagClassifier, enabled: bool) -> dict[str, torch.Tensor | None]:
+    y = label_arrays(rows, model.config.schema)
+    if not enabled:
+        return {"topics": None, "stance": None, "rhetoric": None}
+    pos = y["topics"].sum(0).astype(np.float64)
+    pos_weight = np.clip((len(rows) - pos) / np.maximum(pos, 1.0), 1.0, 10.0)
+    out: dict[str, torch.Tensor | None] = {"topics": torch.tensor(pos_weight, dtype=torch.float32)}
+    for head in ("stance", "rhetoric"):
+        counts = np.bincount(y[head], minlength=len(model.config.schema.head(head))).astype(np.float64)
+        w = np.sqrt(counts.sum() / np.maximum(counts, 1.0) / len(counts))
+        out[head] = torch.tensor(w / w.mean(), dtype=torch.float32)
+    return out
+
+
+def dev_score(metrics: dict[str, Any]) -> float:
+    return float(np.mean([metrics[h]["macro_f1"] for h in ("topics", "stance", "rhetoric")]))
+
+
+def train(cfg: TrainConfig, train_rows: list[Row], dev_rows: list[Row], home: Path | None = None,
+          init: tuple[DiplotagClassifier, Any] | None = None) -> tuple[DiplotagClassifier, Any, dict[str, Any]]:
+    """Train; return the best-on-dev model (thresholds and temperatures tuned) and a report."""
+    set_seed(cfg.seed)
+    device = select_device(cfg.device)
+    lora = LoraSettings(r=cfg.lora_r, alpha=cfg.lora_alpha)
+    model, tokenizer = init or DiplotagClassifier.from_base(cfg.base, max_length=cfg.max_length,
+                                                            weights=cfg.weights, lora=lora, home=home,
+                                                            seed=cfg.seed)
+    model.config.max_length = cfg.max_length
+    if cfg.freeze_embeddings:
+        for name, p in model.encoder.named_parameters():
+            if "embeddings" in name:
+                p.requires_grad_(False)
+    model.to(device)
+    amp = autocast_dtype(cfg.precision, device)
+    head_params = [p for m in model.heads().values() for p in m.parameters()]
+    enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    trainable = sum(p.numel() for p in head_params + enc_params)
+    log.info("training on %s (autocast %s): %d trainable parameters", device, amp, trainable)
+    opt = torch.optim.AdamW([
+        {"params": enc_params, "lr": cfg.lr},
+        {"params": head_params, "lr": cfg.head_lr},
+    ], weight_decay=cfg.weight_decay)
+
+    prefix = model.config.text_prefix
+    enc = tokenizer([prefix + r.text for r in train_rows], truncation=True, max_length=cfg.max_length)["input_ids"]
+    y = label_arrays(train_rows, model.config.schema)
+    lengths = [len(x) for x in enc]
+    rng = random.Random(cfg.seed)
+    steps_per_epoch = math.ceil(len(train_rows) / cfg.batch_size)
+    total = steps_per_epoch * cfg.epochs if cfg.max_steps is None else min(cfg.max_steps, steps_per_epoch * cfg.epochs)
+    sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
+    weights = {k: (v.to(device) if v is not None else None) for k, v in loss_weights(train_rows, model, cfg.class_weighting).items()}
+    bce = nn.BCEWithLogitsLoss(pos_weight=weights["topics"])
+    ce_s = nn.CrossEntropyLoss(weight=weights["stance"])
+    ce_r = nn.CrossEntropyLoss(weight=weights["rhetoric"])
+    pad = tokenizer.pad_token_id or 0
+
+    best: dict[str, Any] = {"score": -1.0, "epoch": 0, "state": None}
+    history = []
+    step = 0
+    bad_epochs = 0
+    t0 = time.perf_counter()
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        batches = length_batches(lengths, cfg.batch_size, rng)
+        bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", disable=not cfg.progress,
+                   mininterval=2.0)
+        run_loss, seen, te = 0.0, 0, time.perf_counter()
+        for b in bar:
+            if cfg.max_steps is not None and step >= cfg.max_steps:
+                break
+            width = max(lengths[j] for j in b)
+            ids = torch.full((len(b), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(b), width), dtype=torch.long)
+            for r, j in enumerate(b):
+                ids[r, : lengths[j]] = torch.tensor(enc[j])
+                mask[r, : lengths[j]] = 1
+            with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+                out = model(ids.to(device), mask.to(device))
+            loss = (bce(out["topics"].float(), torch.tensor(y["topics"][b], dtype=torch.float32, device=device))
+                    + ce_s(out["stance"].float(), torch.tensor(y["stance"][b], device=device))
+                    + ce_r(out["rhetoric"].float(), torch.tensor(y["rhetoric"][b], device=device)))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(head_params + enc_params, 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            run_loss += float(loss.detach()) * len(b)
+            seen += len(b)
+            bar.set_postfix(loss=f"{run_loss / seen:.3f}", sent_s=f"{seen / (time.perf_counter() - te):.0f}")
+        bar.close()
+        metrics = evaluate_dev(model, tokenizer, dev_rows, device)
+        score = dev_score(metrics)
+        history.append({"epoch": epoch, "train_loss": round(run_loss / max(seen, 1), 4),
+                        "dev": headline(metrics), "dev_score": round(score, 4),
+                        "seconds": round(time.perf_counter() - te, 1)})
+        log.info("epoch %d: loss %.4f dev %s (%.0f s)", epoch, run_loss / max(seen, 1), headline(metrics),
+                 time.perf_counter() - te)
+        if score > best["score"]:
+            best = {"score": score, "epoch": epoch, "state": trainable_state(model)}
+            bad_epochs = 0
+        else:
+            bad_epochs += 1
+            if bad_epochs >= cfg.patience:
+                log.info("early stop after epoch %d (best %d)", epoch, best["epoch"])
+                break
+        if cfg.max_steps is not None and step >= cfg.max_steps:
+            break
+    train_seconds = time.perf_counter() - t0
+    if best["state"] is not None:
+        model.load_state_dict(best["state"], strict=False)
+    calib = calibrate(model, tokenizer, dev_rows, device)
+    model.config.training = {
+        "recipe": {k: v for k, v in asdict(cfg).items() if k not in ("progress", "extra")},
+        "device": str(device), "autocast": str(amp).replace("torch.", "") if amp else "fp32",
+        "train_sentences": len(train_rows), "dev_sentences": len(dev_rows),
+        "best_epoch": best["epoch"], "steps": step, "train_seconds": round(train_seconds, 1),
+        "history": history, "calibration": calib,
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **cfg.extra,
+    }
+    model.config.created_at = model.config.training["trained_at"]
+    model.eval()
+    return model, tokenizer, model.config.training
+
+
+def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    names = {n for n, p in model.named_parameters() if p.requires_grad}
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if k in names}
+
+
+def evaluate_dev(model: DiplotagClassifier, tokenizer, rows: list[Row], device: torch.device) -> dict[str, Any]:
+    pred = Predictor(model, tokenizer, device=device.type, precision="fp32", batch_size=64)
+    scores = pred.score([r.text for r in rows])
+    return layer_metrics(label_arrays(rows, model.config.schema), decisions(scores, model.config.topic_thresholds))
+
+
+def calibrate(model: DiplotagClassifier, tokenizer, rows: list[Row], device: torch.device) -> dict[str, Any]:
+    """Topic thresholds maximising each label's dev F1; temperatures minimising dev NLL."""
+    from diplotag.training.metrics import expected_calibration_error
+
+    model.config.temperatures = {"stance": 1.0, "rhetoric": 1.0}
+    pred = Predictor(model, tokenizer, device=device.type, precision="fp32", batch_size=64)
+    scores = pred.score([r.text for r in rows])
+    gold = label_arrays(rows, model.config.schema)
+    model.config.topic_thresholds = tune_thresholds(scores.topics, gold["topics"])
+    report: dict[str, Any] = {"thresholds": model.config.thresholds}
+    for head in ("stance", "rhetoric"):
+        probs = getattr(scores, head)
+        logits = np.log(np.clip(probs, 1e-12, 1.0))
+        t = fit_temperature(logits, gold[head])
+        z = logits / t
+        scaled = np.exp(z - z.max(1, keepdims=True))
+        scaled /= scaled.sum(1, keepdims=True)
+        model.config.temperatures[head] = t
+        report[head] = {"temperature": t, "dev_ece_before": round(expected_calibration_error(probs, gold[head]), 4),
+                        "dev_ece_after": round(expected_calibration_error(scaled, gold[head]), 4)}
+    return report
