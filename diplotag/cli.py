@@ -65,9 +65,10 @@ def build_base_cmd(name: str, force: bool, home: Path | None) -> None:
         click.echo(json.dumps(json.loads(info.read_text())["verification"]))
 
 
-from diplotag.commands import data_cmd, evaluate_cmd, predict_cmd, train_cmd  # noqa: E402
+from diplotag.commands import data_cmd, evaluate_cmd, predict_cmd, serve_cmd, train_cmd  # noqa: E402
 
 main.add_command(train_cmd)
 main.add_command(evaluate_cmd)
 main.add_command(predict_cmd)
 main.add_command(data_cmd)
+main.add_command(serve_cmd)

@@ -21,13 +21,6 @@ def _home(home: Path | None) -> Path:
     return (home or get_settings().home_dir).expanduser()
 
 
-def resolve_model_dir(model: str | None, home: Path | None = None) -> Path:
-    """A model argument: a directory, or default to DIPLOTAG_MODEL / the default model in home."""
-    chosen = model or get_settings().model
-    path = Path(chosen).expanduser() if chosen else paths.default_model_dir(_home(home))
-    return path
-
-
 @click.command("train")
 @click.option("--base", default="e5-small", show_default=True, help="Base encoder: registry name, hub id or directory.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
@@ -112,7 +105,7 @@ def predict_cmd(sentences, model, device, precision) -> None:
     if not texts:
         raise BadInputError("no sentences given (arguments or stdin)")
     s = get_settings()
-    predictor = Predictor.from_pretrained(resolve_model_dir(model), device=device or s.device,
+    predictor = Predictor.from_pretrained(paths.resolve_model_dir(model), device=device or s.device,
                                           precision=precision or s.precision, batch_size=s.batch_size,
                                           home=s.home_dir)
     for p in predictor.predict(texts):
@@ -135,3 +128,29 @@ def data_check_cmd(data_dir: Path, no_coverage: bool) -> None:
     click.echo(report.render())
     if report.problems:
         raise SystemExit(1)
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Default: DIPLOTAG_HOST or 127.0.0.1.")
+@click.option("--port", type=int, default=None, help="Default: DIPLOTAG_PORT or 8000.")
+@click.option("--model", default=None, help="Model directory (default: DIPLOTAG_MODEL or the default model).")
+@click.option("--device", type=DEVICES, default=None)
+@click.option("--precision", type=PRECISIONS, default=None)
+@click.option("--no-batching", is_flag=True, help="Score each request on its own (no dynamic batcher).")
+def serve_cmd(host, port, model, device, precision, no_batching) -> None:
+    """Serve the HTTP API and the web page with uvicorn."""
+    import uvicorn
+
+    from diplotag.logs import configure_json_logging
+    from diplotag.service.app import create_app
+
+    s = get_settings()
+    updates = {k: v for k, v in {"device": device, "precision": precision, "model": model}.items() if v}
+    settings = s.model_copy(update=updates)
+    path = paths.resolve_model_dir(settings.model, settings.home_dir)
+    if not path.is_dir():
+        raise BadInputError(f"no model at {path}: run `make model` (or `diplotag model build`) first, "
+                            "or pass --model DIR")
+    configure_json_logging()
+    app = create_app(settings, model_path=path, batching=not no_batching)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)

@@ -42,6 +42,14 @@ class ModelUnavailableError(DiplotagError):
     http_status = 503
 
 
+class ModelFailureError(DiplotagError):
+    """The model raised while scoring (out of memory, a broken device...); the service keeps running."""
+
+    code = "model_failure"
+    exit_code = 3
+    http_status = 503
+
+
 class BaseEncoderError(DiplotagError):
     """The base encoder could not be built or failed its verification."""
 

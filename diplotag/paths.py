@@ -26,3 +26,9 @@ def models_dir(root: Path | None = None) -> Path:
 def default_model_dir(root: Path | None = None) -> Path:
     """The default model built by `make model`: <home>/models/default."""
     return models_dir(root) / "default"
+
+
+def resolve_model_dir(model: str | None = None, root: Path | None = None) -> Path:
+    """The model to use: the argument, else DIPLOTAG_MODEL, else the default model in home."""
+    chosen = model or get_settings().model
+    return Path(chosen).expanduser() if chosen else default_model_dir(root)

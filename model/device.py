@@ -1,4 +1,4 @@
-"""Device and precision selection: auto picks CUDA when present, bf16 where the CPU has AMX."""
+"""Device and precision selection: auto picks CUDA when present, bf16 where the CPU has AMX or AVX-512 BF16."""
 
 from __future__ import annotations
 
@@ -24,16 +24,17 @@ def select_device(device: str = "auto") -> torch.device:
 
 
 @lru_cache(maxsize=1)
-def cpu_has_amx() -> bool:
+def cpu_has_fast_bf16() -> bool:
+    """True where the CPU computes bfloat16 natively (AMX tiles or AVX-512 BF16)."""
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
     except OSError:
         return False
-    return "amx_bf16" in flags
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def select_dtype(precision: str, device: torch.device) -> torch.dtype:
-    """fp32/bf16/fp16 as asked; auto = fp16 on CUDA, bf16 on CPUs with AMX, else fp32."""
+    """fp32/bf16/fp16 as asked; auto = fp16 on CUDA, bf16 on CPUs with native bf16, else fp32."""
     if precision == "fp32":
         return torch.float32
     if precision == "bf16":
@@ -49,6 +50,6 @@ def select_dtype(precision: str, device: torch.device) -> torch.dtype:
     if device.type == "cuda":
         chosen = torch.float16
     else:
-        chosen = torch.bfloat16 if cpu_has_amx() else torch.float32
+        chosen = torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
     log.info("precision auto -> %s on %s", str(chosen).replace("torch.", ""), device)
     return chosen

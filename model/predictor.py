@@ -30,6 +30,10 @@ class Scores:
     def __len__(self) -> int:
         return len(self.truncated)
 
+    def slice(self, start: int, end: int) -> Scores:
+        return Scores(self.topics[start:end], self.stance[start:end], self.rhetoric[start:end],
+                      self.truncated[start:end])
+
 
 class Predictor:
     """Wraps a loaded classifier for inference on CPU or GPU."""

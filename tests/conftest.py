@@ -46,7 +46,7 @@ def tiny_model(tmp_path_factory, tiny_bert, mini_data) -> Path:
     from diplotag.training.trainer import TrainConfig
 
     out = tmp_path_factory.mktemp("models") / "tiny"
-    cfg = TrainConfig(base=str(tiny_bert), epochs=2, batch_size=8, max_length=32, device="cpu",
+    cfg = TrainConfig(base=str(tiny_bert), epochs=2, batch_size=8, max_length=64, device="cpu",
                       precision="fp32", progress=False, lora_r=4, lora_alpha=8)
     train_and_save(cfg, Splits.load(mini_data), out, version="1")
     return out

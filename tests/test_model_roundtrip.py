@@ -27,7 +27,7 @@ def test_model_directory_contents(tiny_model):
     assert cfg["id2label"]["topics"] == {str(i): t for i, t in enumerate(TOPICS)}
     assert cfg["id2label"]["stance"]["1"] == "against"
     assert len(cfg["topic_thresholds"]) == 4
-    assert cfg["max_length"] == 32
+    assert cfg["max_length"] == 64
     card = (tiny_model / "README.md").read_text()
     assert "baseline" in card and "macro-F1" in card
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from diplotag.model.classifier import DiplotagClassifier
 from diplotag.model.config import LoraSettings
-from diplotag.model.device import cpu_has_amx, select_device
+from diplotag.model.device import cpu_has_fast_bf16, select_device
 from diplotag.model.predictor import Predictor
 from diplotag.training.calibration import fit_temperature, tune_thresholds
 from diplotag.training.data import Row, label_arrays
@@ -71,7 +71,7 @@ def set_seed(seed: int) -> None:
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if precision == "fp32":
         return None
-    if precision == "bf16" or (precision == "auto" and device.type == "cpu" and cpu_has_amx()):
+    if precision == "bf16" or (precision == "auto" and device.type == "cpu" and cpu_has_fast_bf16()):
         return torch.bfloat16
     if device.type == "cuda" and precision in ("auto", "fp16"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
