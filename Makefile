@@ -32,8 +32,9 @@ test: install ## the fast offline suite (tiny models, no e5 weights)
 test-slow: install ## tests that build the real e5-small base or need minutes
 	$(BIN)/python -m pytest -q -m slow || [ $$? -eq 5 ]
 
-lint: install
+lint: install ## ruff on the code, hadolint on the Dockerfile
 	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
 
 check-data: install
 	$(BIN)/diplotag data check

@@ -65,10 +65,20 @@ def build_base_cmd(name: str, force: bool, home: Path | None) -> None:
         click.echo(json.dumps(json.loads(info.read_text())["verification"]))
 
 
-from diplotag.commands import data_cmd, evaluate_cmd, predict_cmd, serve_cmd, train_cmd  # noqa: E402
+from diplotag.commands import (  # noqa: E402
+    data_cmd,
+    evaluate_cmd,
+    model_cmd,
+    predict_cmd,
+    score_cmd,
+    serve_cmd,
+    train_cmd,
+)
 
 main.add_command(train_cmd)
 main.add_command(evaluate_cmd)
 main.add_command(predict_cmd)
 main.add_command(data_cmd)
 main.add_command(serve_cmd)
+main.add_command(model_cmd)
+main.add_command(score_cmd)

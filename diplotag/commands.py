@@ -154,3 +154,82 @@ def serve_cmd(host, port, model, device, precision, no_batching) -> None:
     configure_json_logging()
     app = create_app(settings, model_path=path, batching=not no_batching)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)
+
+
+@click.group("model")
+def model_cmd() -> None:
+    """The default model."""
+
+
+@model_cmd.command("build")
+@click.option("--train", "retrain", is_flag=True, help="Retrain from scratch with the default recipe.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
+@click.option("--force", is_flag=True, help="Rebuild even if the default model exists.")
+@click.option("--home", type=click.Path(path_type=Path), default=None)
+def model_build_cmd(retrain: bool, data_dir: Path, force: bool, home: Path | None) -> None:
+    """Build the default model: the shipped adapter on e5-small, or train it when none is shipped."""
+    from diplotag.model.default_model import assemble_shipped, default_target, shipped_available
+
+    home_dir = _home(home)
+    target = default_target(home_dir)
+    if (target / "config.json").is_file() and not (force or retrain):
+        click.echo(f"default model ready: {target}")
+        return
+    if shipped_available() and not retrain:
+        assemble_shipped(target, home_dir)
+        click.echo(f"default model assembled from the shipped adapter: {target}")
+        return
+    from diplotag.training.pipeline import Splits, train_and_save
+    from diplotag.training.trainer import TrainConfig
+
+    log.info("training the default model (no shipped adapter, or --train): this takes minutes")
+    cfg = TrainConfig(device=get_settings().device)
+    train_and_save(cfg, Splits.load(data_dir), target, home=home_dir, version="1")
+    click.echo(f"default model trained: {target}")
+
+
+@click.command("score")
+@click.argument("input_path", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="OUTPUT.jsonl or OUTPUT.parquet")
+@click.option("--model", default=None, help="Model directory (default: DIPLOTAG_MODEL or the default model).")
+@click.option("--id-field", default="id", show_default=True)
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--sentences-field", default="sentences", show_default=True)
+@click.option("--per-sentence", is_flag=True, help="One row per sentence instead of one per document.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run, skipping ids already scored.")
+@click.option("--no-text", is_flag=True, help="Leave sentence texts out of the rows.")
+@click.option("--device", type=DEVICES, default=None)
+@click.option("--precision", type=PRECISIONS, default=None)
+@click.option("--batch-size", type=int, default=None)
+@click.option("--no-progress", is_flag=True)
+def score_cmd(input_path, output, model, id_field, text_field, sentences_field, per_sentence, resume, no_text,
+              device, precision, batch_size, no_progress) -> None:
+    """Score a collection (JSONL, CSV or Parquet; one document a row) into JSONL or Parquet.
+
+    Exit status: 0 when every row was scored; 100+N when N rows (N capped at 99) went to
+    OUTPUT.errors.jsonl; 2 for a missing or malformed input file.
+    """
+    from diplotag.model.predictor import Predictor
+    from diplotag.readers import input_format
+    from diplotag.scoring import ScoreOptions, score_file
+
+    input_format(input_path)
+    if not input_path.is_file():
+        raise BadInputError(f"input file not found: {input_path}")
+    s = get_settings()
+    predictor = Predictor.from_pretrained(paths.resolve_model_dir(model, s.home_dir), device=device or s.device,
+                                          precision=precision or s.precision, batch_size=batch_size or s.batch_size,
+                                          home=s.home_dir)
+    opts = ScoreOptions(id_field=id_field, text_field=text_field, sentences_field=sentences_field,
+                        per_sentence=per_sentence, resume=resume, include_text=not no_text, progress=not no_progress)
+    try:
+        report = score_file(predictor, input_path, output, opts)
+    except KeyboardInterrupt:
+        click.echo("diplotag: interrupted; the rows scored so far are kept: rerun with --resume", err=True)
+        raise SystemExit(130) from None
+    rate = report.sentences / report.seconds if report.seconds else 0.0
+    click.echo(f"scored {report.documents} documents, {report.sentences} sentences in {report.seconds:.1f} s "
+               f"({rate:.0f} sentences/s); skipped {report.skipped} already scored; {report.errors} errors"
+               + (f" (see {report.errors_file})" if report.errors else "") + f" -> {report.output}", err=True)
+    if report.errors:
+        raise SystemExit(100 + min(report.errors, 99))

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from diplotag.service.app import create_app  # noqa: E402
 from tiny import FIXTURES, build_tiny_bert, build_tiny_camembert  # noqa: E402
+
+from diplotag.settings import Settings  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +55,37 @@ def tiny_model(tmp_path_factory, tiny_bert, mini_data) -> Path:
                       precision="fp32", progress=False, lora_r=4, lora_alpha=8)
     train_and_save(cfg, Splits.load(mini_data), out, version="1")
     return out
+
+
+
+def wait_ready(client: TestClient, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if client.get("/readyz").status_code == 200:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"model did not load: {client.get('/readyz').json()}")
+
+
+@pytest.fixture()
+def make_client(tiny_model, _isolated_home):
+    clients = []
+
+    def make(batching: bool = True, model_path=None, **overrides) -> TestClient:
+        settings = Settings(home=_isolated_home, device="cpu", precision="fp32", **overrides)
+        app = create_app(settings, model_path=model_path or tiny_model, batching=batching)
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        if model_path is None or model_path.is_dir():
+            wait_ready(client)
+        return client
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture()
+def client(make_client) -> TestClient:
+    return make_client()

@@ -1,0 +1,58 @@
+"""The default model: the shipped adapter (model/default/) on the e5-small base, or trained here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from diplotag.model.base_encoders import resolve_base
+from diplotag.model.classifier import TOKENIZER_DIR
+from diplotag.model.config import ClassifierConfig
+
+from diplotag import paths
+from diplotag.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+SHIPPED = Path(__file__).parent / "default"
+SHIPPED_FILES = ("config.json", "heads.safetensors", "adapter/adapter_config.json", "adapter/adapter_model.safetensors")
+
+
+def shipped_available() -> bool:
+    return all((SHIPPED / f).is_file() for f in SHIPPED_FILES)
+
+
+def assemble_shipped(target: Path, home: Path | None = None) -> Path:
+    """Copy the shipped adapter and heads, add the base's tokenizer: a ready model directory."""
+    if not shipped_available():
+        raise ModelUnavailableError(f"no shipped default model in {SHIPPED}")
+    config = ClassifierConfig.load(SHIPPED)
+    base_dir = Path(resolve_base(config.base_encoder, home, build=True))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        for item in SHIPPED.iterdir():
+            if item.name.startswith((".", "__")):
+                continue
+            dest = tmp / item.name
+            shutil.copytree(item, dest) if item.is_dir() else shutil.copy2(item, dest)
+        (tmp / TOKENIZER_DIR).mkdir()
+        for f in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+            if (base_dir / f).is_file():
+                shutil.copy2(base_dir / f, tmp / TOKENIZER_DIR / f)
+        os.chmod(tmp, 0o755)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("assembled the shipped default model in %s", target)
+    return target
+
+
+def default_target(home: Path | None = None) -> Path:
+    return paths.default_model_dir(home)
