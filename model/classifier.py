@@ -10,14 +10,14 @@ import tempfile
 from pathlib import Path
 
 import torch
-from diplotag.model.base_encoders import lora_targets, resolve_base
-from diplotag.model.config import ClassifierConfig, LoraSettings
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 from diplotag.errors import BaseEncoderError, ModelUnavailableError
+from diplotag.model.base_encoders import lora_targets, resolve_base
+from diplotag.model.config import ClassifierConfig, LoraSettings
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from diplotag.model.schema import HEADS, SCHEMA_VERSION, LabelSchema
-
 from diplotag.errors import ModelUnavailableError
+from diplotag.model.schema import HEADS, SCHEMA_VERSION, LabelSchema
 
 CONFIG_NAME = "config.json"
 FORMAT = "diplotag-classifier"

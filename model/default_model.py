@@ -8,12 +8,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from diplotag import paths
+from diplotag.errors import ModelUnavailableError
 from diplotag.model.base_encoders import resolve_base
 from diplotag.model.classifier import TOKENIZER_DIR
 from diplotag.model.config import ClassifierConfig
-
-from diplotag import paths
-from diplotag.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
 

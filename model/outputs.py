@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from diplotag.model.schema import RHETORIC, STANCES, TOPICS
 from pydantic import BaseModel, ConfigDict, Field
+
+from diplotag.model.schema import RHETORIC, STANCES, TOPICS
 
 
 class LabelScore(BaseModel):

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from transformers import PreTrainedTokenizerBase
+
 from diplotag.model.classifier import DiplotagClassifier
 from diplotag.model.device import select_device, select_dtype
 from diplotag.model.outputs import LabelScore, SentencePrediction
-from transformers import PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,6 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from diplotag.service import routes_admin, routes_classify, routes_meta
-from diplotag.service.batcher import DynamicBatcher
-from diplotag.service.deps import require_api_key
-from diplotag.service.metrics import Metrics
-from diplotag.service.middleware import RequestMiddleware
-from diplotag.service.state import ModelHolder
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -21,6 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from diplotag import __version__
 from diplotag.errors import DiplotagError
 from diplotag.paths import resolve_model_dir
+from diplotag.service import routes_admin, routes_classify, routes_meta
+from diplotag.service.batcher import DynamicBatcher
+from diplotag.service.deps import require_api_key
+from diplotag.service.metrics import Metrics
+from diplotag.service.middleware import RequestMiddleware
+from diplotag.service.state import ModelHolder
 from diplotag.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from diplotag.errors import DiplotagError, ModelFailureError
 from diplotag.model.predictor import Scores
 from diplotag.service.metrics import Metrics
 from diplotag.service.state import Loaded
-
-from diplotag.errors import DiplotagError, ModelFailureError
 
 log = logging.getLogger(__name__)
 

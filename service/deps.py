@@ -5,12 +5,12 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from diplotag.service.batcher import DynamicBatcher
-from diplotag.service.metrics import Metrics
-from diplotag.service.state import ModelHolder
 from fastapi import Depends, Header, Request
 
 from diplotag.errors import DiplotagError
+from diplotag.service.batcher import DynamicBatcher
+from diplotag.service.metrics import Metrics
+from diplotag.service.state import ModelHolder
 from diplotag.settings import Settings
 
 

@@ -7,10 +7,10 @@ import logging
 import time
 import uuid
 
-from diplotag.service.metrics import Metrics
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from diplotag.logs import request_id
+from diplotag.service.metrics import Metrics
 
 log = logging.getLogger("diplotag.access")
 

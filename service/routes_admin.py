@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from diplotag.service.deps import HolderDep, MetricsDep, SettingsDep, UnauthorizedError
-from diplotag.service.schemas import ReloadRequest, ReloadResponse
 from fastapi import APIRouter
 
 from diplotag.errors import BadInputError, DiplotagError
 from diplotag.paths import resolve_model_dir
+from diplotag.service.deps import HolderDep, MetricsDep, SettingsDep, UnauthorizedError
+from diplotag.service.schemas import ReloadRequest, ReloadResponse
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from fastapi import APIRouter
+
+from diplotag.documents import assemble, model_inputs, units_from_sentences, units_from_text
 from diplotag.service.deps import BatcherDep, MetricsDep, PayloadTooLargeError, SettingsDep
 from diplotag.service.schemas import (
     BatchItem,
@@ -10,9 +13,6 @@ from diplotag.service.schemas import (
     ClassifyRequest,
     ClassifyResponse,
 )
-from fastapi import APIRouter
-
-from diplotag.documents import assemble, model_inputs, units_from_sentences, units_from_text
 from diplotag.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["classify"])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from diplotag.model.schema import DEFAULT_SCHEMA
-from diplotag.service.deps import HolderDep, MetricsDep
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from diplotag.model.schema import DEFAULT_SCHEMA
+from diplotag.service.deps import HolderDep, MetricsDep
 
 router = APIRouter(prefix="/v1", tags=["model"])
 health = APIRouter(tags=["health"])

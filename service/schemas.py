@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from diplotag.model.schema import TOPICS
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from diplotag.documents import DocumentResult, ModelRef
+from diplotag.model.schema import TOPICS
 
 EXAMPLE_TEXT = ("PÉKIN, 3 juin (Xinhua) -- La Chine s'oppose aux sanctions unilatérales. "
                 "Pékin appelle Kiev et Moscou à reprendre au plus vite les pourparlers de paix.")

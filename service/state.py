@@ -7,10 +7,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from diplotag.model.predictor import Predictor
-
 from diplotag.documents import ModelRef, model_ref
 from diplotag.errors import ModelUnavailableError
+from diplotag.model.predictor import Predictor
 from diplotag.settings import Settings
 
 log = logging.getLogger(__name__)

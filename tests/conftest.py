@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from diplotag.service.app import create_app  # noqa: E402
 from tiny import FIXTURES, build_tiny_bert, build_tiny_camembert  # noqa: E402
 
+from diplotag.service.app import create_app  # noqa: E402
 from diplotag.settings import Settings  # noqa: E402
 
 

@@ -5,13 +5,13 @@ import shutil
 
 import numpy as np
 import pytest
+
+from diplotag.errors import ModelUnavailableError
 from diplotag.model.classifier import DiplotagClassifier
 from diplotag.model.predictor import Predictor
 from diplotag.model.schema import RHETORIC, STANCES, TOPICS
 from diplotag.training.pipeline import Splits, train_and_save
 from diplotag.training.trainer import TrainConfig
-
-from diplotag.errors import ModelUnavailableError
 
 SENTENCES = ["Pékin appelle Kiev et Moscou à reprendre les pourparlers.",
              "La coopérative laitière inaugure une fromagerie.",

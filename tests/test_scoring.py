@@ -6,9 +6,9 @@ import json
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from diplotag.model.predictor import Predictor
 
 from diplotag.cli import main
+from diplotag.model.predictor import Predictor
 from diplotag.scoring import ScoreOptions, partial_path, score_file
 
 DOCS = [

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from diplotag.model.schema import DEFAULT_SCHEMA, LabelSchema
-from diplotag.training.data import Row, label_arrays
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
+
+from diplotag.model.schema import DEFAULT_SCHEMA, LabelSchema
+from diplotag.training.data import Row, label_arrays
 
 
 class TfidfBaseline:

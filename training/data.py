@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 from datasets import Dataset
-from diplotag.model.schema import DEFAULT_SCHEMA, LabelSchema, validate_labels
 
 from diplotag.errors import DataFileError
+from diplotag.model.schema import DEFAULT_SCHEMA, LabelSchema, validate_labels
 
 SPLITS = ("train", "dev", "test")
 MAX_CHARS = 2000

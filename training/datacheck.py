@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from math import ceil
 from pathlib import Path
 
+from diplotag.errors import DataFileError
 from diplotag.model.schema import RHETORIC, STANCES, TOPICS
 from diplotag.training.data import SPLITS, Row, read_jsonl, split_paths
-
-from diplotag.errors import DataFileError
 
 JACCARD = 0.8
 MAX_WORDS = 100

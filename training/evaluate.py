@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from diplotag.model.predictor import Predictor, Scores
 from diplotag.training.baseline import TfidfBaseline
 from diplotag.training.data import Row, label_arrays

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from diplotag.model.schema import DEFAULT_SCHEMA, LabelSchema
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from diplotag.model.schema import DEFAULT_SCHEMA, LabelSchema
 
 
 def _per_label(y_true: np.ndarray, y_pred: np.ndarray, names: tuple[str, ...], labels=None) -> dict[str, Any]:

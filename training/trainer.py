@@ -13,6 +13,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
+from tqdm import tqdm
+from transformers import get_linear_schedule_with_warmup
+
 from diplotag.model.classifier import DiplotagClassifier
 from diplotag.model.config import LoraSettings
 from diplotag.model.device import cpu_has_fast_bf16, select_device
@@ -21,9 +25,6 @@ from diplotag.training.calibration import fit_temperature, tune_thresholds
 from diplotag.training.data import Row, label_arrays
 from diplotag.training.evaluate import decisions
 from diplotag.training.metrics import headline, layer_metrics
-from torch import nn
-from tqdm import tqdm
-from transformers import get_linear_schedule_with_warmup
 
 log = logging.getLogger(__name__)
 

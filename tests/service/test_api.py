@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from diplotag.model.schema import RHETORIC, STANCES, TOPICS
 
 ARTICLE = ("PÉKIN, 3 juin (Xinhua) -- Le président chinois a reçu M. Lavrov. Les deux parties ont signé un accord.\n\n"

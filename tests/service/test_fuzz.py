@@ -31,12 +31,11 @@ batch_bodies = st.fixed_dictionaries({}, optional={
 
 @pytest.fixture(scope="module")
 def fuzz_client(tiny_model, tmp_path_factory):
+    from conftest import wait_ready
     from fastapi.testclient import TestClient
 
     from diplotag.service.app import create_app
     from diplotag.settings import Settings
-
-    from conftest import wait_ready
 
     app = create_app(Settings(home=tmp_path_factory.mktemp("h"), device="cpu", precision="fp32",
                               max_batch_wait_ms=0), model_path=tiny_model)

@@ -1,0 +1,48 @@
+"""Cohen's kappa between the first annotation and the independent second one (420 sentences).
+
+data/agreement/first_annotation.jsonl holds the sample's labels as first written (frozen before
+adjudication); second_annotation.jsonl the independent labels; adjudication.jsonl every
+disagreement with its final labels.
+Usage: python data/tools/agreement.py   (prints a Markdown table)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sklearn.metrics import cohen_kappa_score
+
+from diplotag.model.schema import TOPICS
+
+DATA = Path(__file__).resolve().parents[1]
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def main() -> None:
+    first = {r["id"]: r for r in load(DATA / "agreement" / "first_annotation.jsonl")}
+    second = load(DATA / "agreement" / "second_annotation.jsonl")
+    adjudicated = {r["id"]: r for r in load(DATA / "agreement" / "adjudication.jsonl")}
+    ids = [r["id"] for r in second]
+    print("| layer | Cohen's kappa | raw agreement | positives (first / second) |\n|---|---:|---:|---:|")
+    for t in TOPICS:
+        a = [t in first[i]["topics"] for i in ids]
+        b = [t in r["topics"] for r in second]
+        agree = sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+        print(f"| topic: {t} | {cohen_kappa_score(a, b):.3f} | {agree:.1%} | {sum(a)} / {sum(b)} |")
+    for head in ("stance", "rhetoric"):
+        a = [first[i][head] for i in ids]
+        b = [r[head] for r in second]
+        agree = sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
+        print(f"| {head} | {cohen_kappa_score(a, b):.3f} | {agree:.1%} | – |")
+    kept = [r["kept"] for r in adjudicated.values()]
+    print(f"\n{len(ids)} sentences double-annotated; {len(adjudicated)} disagreed on at least one layer; "
+          f"adjudication kept the first annotation {kept.count('A')} times, the second {kept.count('B')} times, "
+          f"a mix {kept.count('mixed')} times.")
+
+
+if __name__ == "__main__":
+    main()
