@@ -69,6 +69,7 @@ from diplotag.commands import (  # noqa: E402
     data_cmd,
     evaluate_cmd,
     model_cmd,
+    models_cmd,
     predict_cmd,
     score_cmd,
     serve_cmd,
@@ -81,4 +82,5 @@ main.add_command(predict_cmd)
 main.add_command(data_cmd)
 main.add_command(serve_cmd)
 main.add_command(model_cmd)
+main.add_command(models_cmd)
 main.add_command(score_cmd)

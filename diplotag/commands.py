@@ -11,6 +11,7 @@ import click
 from diplotag import paths
 from diplotag.errors import BadInputError
 from diplotag.settings import get_settings
+from diplotag.training.trainer import TrainConfig
 
 log = logging.getLogger("diplotag")
 DEVICES = click.Choice(["auto", "cpu", "cuda"])
@@ -26,25 +27,33 @@ def _home(home: Path | None) -> Path:
 @click.option("--data-dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Model directory to write (default: the default model in DIPLOTAG_HOME).")
-@click.option("--epochs", type=int, default=6, show_default=True)
-@click.option("--batch-size", type=int, default=16, show_default=True)
-@click.option("--lr", type=float, default=5e-4, show_default=True, help="Encoder (LoRA) learning rate.")
-@click.option("--head-lr", type=float, default=2e-3, show_default=True)
-@click.option("--max-length", type=int, default=128, show_default=True)
+@click.option("--add", "add_file", type=click.Path(path_type=Path), default=None,
+              help="New labelled JSONL: merge with the training data, train a challenger, promote if not worse.")
+@click.option("--eval", "eval_file", type=click.Path(path_type=Path), default=None,
+              help="With --add: a second evaluation file for the comparison.")
+@click.option("--tolerance", type=float, default=0.01, show_default=True,
+              help="With --add: how much macro-F1 a layer may lose and still be promoted.")
+@click.option("--force", is_flag=True, help="With --add: promote even if worse (recorded).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted training from its last epoch checkpoint.")
+@click.option("--epochs", type=int, default=TrainConfig.epochs, show_default=True)
+@click.option("--batch-size", type=int, default=TrainConfig.batch_size, show_default=True)
+@click.option("--lr", type=float, default=TrainConfig.lr, show_default=True, help="Encoder (LoRA) learning rate.")
+@click.option("--head-lr", type=float, default=TrainConfig.head_lr, show_default=True)
+@click.option("--max-length", type=int, default=TrainConfig.max_length, show_default=True)
 @click.option("--weights", type=click.Choice(["lora", "full"]), default="lora", show_default=True)
-@click.option("--lora-r", type=int, default=16, show_default=True)
-@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--lora-r", type=int, default=TrainConfig.lora_r, show_default=True)
+@click.option("--seed", type=int, default=TrainConfig.seed, show_default=True)
 @click.option("--max-steps", type=int, default=None, help="Stop after this many steps (smoke runs).")
 @click.option("--device", type=DEVICES, default=None)
 @click.option("--precision", type=PRECISIONS, default="auto", show_default=True, help="Autocast during training.")
 @click.option("--version", "version", default="1", show_default=True, help="Model version to record.")
 @click.option("--no-progress", is_flag=True)
 @click.option("--home", type=click.Path(path_type=Path), default=None)
-def train_cmd(base, data_dir, output, epochs, batch_size, lr, head_lr, max_length, weights, lora_r, seed,
-              max_steps, device, precision, version, no_progress, home) -> None:
-    """Train a model on DATA_DIR/{train,dev,test}.jsonl and write a model directory."""
+def train_cmd(base, data_dir, output, add_file, eval_file, tolerance, force, resume, epochs, batch_size, lr, head_lr,
+              max_length, weights, lora_r, seed, max_steps, device, precision, version, no_progress, home) -> None:
+    """Train a model on DATA_DIR/{train,dev,test}.jsonl (or retrain with --add) and save it."""
+    from diplotag.training.evaluate import markdown_table
     from diplotag.training.pipeline import Splits, train_and_save
-    from diplotag.training.trainer import TrainConfig
 
     try:
         cfg = TrainConfig(base=base, epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr,
@@ -53,11 +62,16 @@ def train_cmd(base, data_dir, output, epochs, batch_size, lr, head_lr, max_lengt
                           precision=precision, progress=not no_progress)
     except ValueError as exc:
         raise BadInputError(str(exc)) from exc
+    if add_file is not None:
+        from diplotag.training.retrain import render_comparison, retrain
+
+        result = retrain(add_file, cfg, data_dir, home=_home(home), eval_file=eval_file, tolerance=tolerance,
+                         force=force, resume=resume)
+        click.echo(render_comparison(result))
+        return
     splits = Splits.load(data_dir)
     out = output or paths.default_model_dir(_home(home))
-    _, metrics = train_and_save(cfg, splits, out, home=_home(home), version=version)
-    from diplotag.training.evaluate import markdown_table
-
+    _, metrics = train_and_save(cfg, splits, out, home=_home(home), version=version, resume=resume)
     click.echo(markdown_table(metrics["test"]))
     click.echo(f"model written to {out}")
 
@@ -152,7 +166,8 @@ def serve_cmd(host, port, model, device, precision, no_batching) -> None:
         raise BadInputError(f"no model at {path}: run `make model` (or `diplotag model build`) first, "
                             "or pass --model DIR")
     configure_json_logging()
-    app = create_app(settings, model_path=path, batching=not no_batching)
+    # Without --model/DIPLOTAG_MODEL the service follows the model index (promotions, rollbacks).
+    app = create_app(settings, model_path=path if settings.model else None, batching=not no_batching)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)
 
 
@@ -233,3 +248,68 @@ def score_cmd(input_path, output, model, id_field, text_field, sentences_field, 
                + (f" (see {report.errors_file})" if report.errors else "") + f" -> {report.output}", err=True)
     if report.errors:
         raise SystemExit(100 + min(report.errors, 99))
+
+
+@click.group("models")
+@click.option("--home", type=click.Path(path_type=Path), default=None)
+@click.pass_context
+def models_cmd(ctx: click.Context, home: Path | None) -> None:
+    """Model versions: list, show, promote, rollback."""
+    from diplotag.training.versions import ModelStore
+
+    ctx.obj = ModelStore(_home(home))
+
+
+@models_cmd.command("list")
+@click.pass_obj
+def models_list(store) -> None:
+    """Every version, its parent, test macro-F1 and which one is current."""
+    for v in store.versions():
+        d = store.describe(v)
+        f1 = " ".join(f"{k}={x:.3f}" for k, x in d["test_macro_f1"].items())
+        click.echo(f"{'*' if d['current'] else ' '} {v:8} parent={d['parent'] or '-':8} {f1}  {d['created_at'] or ''}")
+
+
+@models_cmd.command("show")
+@click.argument("version")
+@click.pass_obj
+def models_show(store, version: str) -> None:
+    """Details of one version (JSON)."""
+    click.echo(json.dumps(store.describe(version), indent=2, ensure_ascii=False))
+
+
+@models_cmd.command("promote")
+@click.argument("version")
+@click.option("--notify", default=None, help="Base URL of a running service to reload (e.g. http://127.0.0.1:8000).")
+@click.pass_obj
+def models_promote(store, version: str, notify: str | None) -> None:
+    """Make VERSION the current model (a running service picks it up from the index)."""
+    store.promote(version, reason="manual promote")
+    click.echo(f"current model: {version}")
+    if notify:
+        _notify(notify)
+
+
+@models_cmd.command("rollback")
+@click.option("--notify", default=None, help="Base URL of a running service to reload.")
+@click.pass_obj
+def models_rollback(store, notify: str | None) -> None:
+    """Make the previously current model current again."""
+    index = store.rollback()
+    click.echo(f"current model: {index['current']}")
+    if notify:
+        _notify(notify)
+
+
+def _notify(base_url: str) -> None:
+    import httpx
+
+    key = get_settings().api_key
+    headers = {"X-API-Key": key} if key else {}
+    try:
+        r = httpx.post(base_url.rstrip("/") + "/v1/admin/reload", json={}, headers=headers, timeout=120)
+    except httpx.HTTPError as exc:
+        raise BadInputError(f"could not reach the service at {base_url}: {exc}") from exc
+    if r.status_code != 200:
+        raise BadInputError(f"service reload failed ({r.status_code}): {r.text[:200]}")
+    click.echo(f"service reloaded: {r.json()['current']}")

@@ -28,7 +28,22 @@ def default_model_dir(root: Path | None = None) -> Path:
     return models_dir(root) / "default"
 
 
+def current_model_dir(root: Path | None = None) -> Path:
+    """The version named current in <home>/models/index.json, else the default model."""
+    import json
+
+    index = models_dir(root) / "index.json"
+    if index.is_file():
+        try:
+            current = json.loads(index.read_text(encoding="utf-8")).get("current")
+        except (OSError, ValueError):
+            current = None
+        if current:
+            return models_dir(root) / current
+    return default_model_dir(root)
+
+
 def resolve_model_dir(model: str | None = None, root: Path | None = None) -> Path:
-    """The model to use: the argument, else DIPLOTAG_MODEL, else the default model in home."""
+    """The model to use: the argument, else DIPLOTAG_MODEL, else the current (promoted) model."""
     chosen = model or get_settings().model
-    return Path(chosen).expanduser() if chosen else default_model_dir(root)
+    return Path(chosen).expanduser() if chosen else current_model_dir(root)

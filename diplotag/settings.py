@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     max_chars: int = Field(default=200_000, ge=1)
     max_sentences: int = Field(default=2_000, ge=1)
     max_documents: int = Field(default=100, ge=1)
+    watch_index_s: float = Field(default=5.0, ge=0.0,
+                                 description="Poll the model index and swap in a newly promoted model (0: off).")
 
     @property
     def home_dir(self) -> Path:

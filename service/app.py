@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diplotag import __version__
 from diplotag.errors import DiplotagError
-from diplotag.paths import resolve_model_dir
+from diplotag.paths import current_model_dir, resolve_model_dir
 from diplotag.service import routes_admin, routes_classify, routes_meta
 from diplotag.service.batcher import DynamicBatcher
 from diplotag.service.deps import require_api_key
@@ -39,25 +39,41 @@ def create_app(settings: Settings | None = None, model_path: Path | None = None,
     metrics = Metrics()
     holder = ModelHolder(settings)
 
+    follow_index = model_path is None and not settings.model
+
+    async def load(path: Path) -> None:
+        try:
+            _, new = await asyncio.get_running_loop().run_in_executor(None, holder.swap, path)
+            metrics.model_loaded.set(1)
+            metrics.model_info.info({"version": new.ref.version, "name": new.ref.name, "path": path.name})
+        except DiplotagError as exc:
+            if holder.current is None:
+                holder.error = f"model not loaded: {exc}"
+            log.error("model not loaded from %s: %s", path, exc)
+
+    async def watch_index() -> None:
+        """Swap in the model the index names current when it changes (a promotion or rollback)."""
+        failed: Path | None = None
+        while True:
+            await asyncio.sleep(settings.watch_index_s)
+            target = current_model_dir(settings.home_dir)
+            loaded = holder.current
+            if (loaded is None or target.resolve() != loaded.path.resolve()) and target != failed:
+                log.info("model index changed: loading %s", target)
+                await load(target)
+                failed = None if holder.current and holder.current.path == target else target
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         path = model_path or resolve_model_dir(settings.model, settings.home_dir)
         batcher = app.state.batcher
         batcher.start()
-
-        async def load() -> None:
-            try:
-                _, new = await asyncio.get_running_loop().run_in_executor(None, holder.swap, path)
-                metrics.model_loaded.set(1)
-                metrics.model_info.info({"version": new.ref.version, "name": new.ref.name, "path": path.name})
-            except DiplotagError as exc:
-                holder.error = f"model not loaded: {exc}"
-                log.error("%s", holder.error)
-
-        loader = asyncio.create_task(load())
-        app.state.loader = loader
+        tasks = [asyncio.create_task(load(path))]
+        if follow_index and settings.watch_index_s > 0:
+            tasks.append(asyncio.create_task(watch_index()))
         yield
-        loader.cancel()
+        for t in tasks:
+            t.cancel()
         await batcher.stop()
 
     app = FastAPI(title="diplotag", version=__version__, lifespan=lifespan,

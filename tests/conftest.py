@@ -71,9 +71,10 @@ def wait_ready(client: TestClient, timeout: float = 60.0) -> None:
 def make_client(tiny_model, _isolated_home):
     clients = []
 
-    def make(batching: bool = True, model_path=None, **overrides) -> TestClient:
+    def make(batching: bool = True, model_path=tiny_model, **overrides) -> TestClient:
+        """model_path=None: serve the current model of DIPLOTAG_HOME and follow its index."""
         settings = Settings(home=_isolated_home, device="cpu", precision="fp32", **overrides)
-        app = create_app(settings, model_path=model_path or tiny_model, batching=batching)
+        app = create_app(settings, model_path=model_path, batching=batching)
         client = TestClient(app)
         client.__enter__()
         clients.append(client)

@@ -33,10 +33,18 @@ def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def checkpoint_path(output: Path) -> Path:
+    return output.with_name(f".{output.name}.checkpoint.pt")
+
+
 def train_and_save(cfg: TrainConfig, splits: Splits, output: Path, home: Path | None = None,
                    version: str = "1", parent: str | None = None, data_note: str | None = None,
-                   extra_eval: dict[str, list[Row]] | None = None) -> tuple[Path, dict[str, Any]]:
-    model, tokenizer, _ = train(cfg, splits.train, splits.dev, home=home)
+                   extra_eval: dict[str, list[Row]] | None = None, resume: bool = False,
+                   training_info: dict[str, Any] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Train with a checkpoint per epoch (`resume` continues it), evaluate, save the model directory."""
+    ckpt = checkpoint_path(output)
+    model, tokenizer, _ = train(cfg, splits.train, splits.dev, home=home, checkpoint=ckpt, resume=resume)
+    model.config.training.update(training_info or {})
     model.config.model_version = version
     model.config.parent_version = parent
     model.config.data_fingerprint = fingerprint(splits.train, splits.dev)
@@ -51,6 +59,7 @@ def train_and_save(cfg: TrainConfig, splits: Splits, output: Path, home: Path | 
     adapter = output / ADAPTER_DIR
     size = dir_size(adapter) + (output / "heads.safetensors").stat().st_size if adapter.is_dir() else None
     (output / "README.md").write_text(render_card(model.config, metrics, size), encoding="utf-8")
+    ckpt.unlink(missing_ok=True)
     log.info("saved model %s to %s", version, output)
     return output, metrics
 

@@ -110,9 +110,21 @@ def dev_score(metrics: dict[str, Any]) -> float:
     return float(np.mean([metrics[h]["macro_f1"] for h in ("topics", "stance", "rhetoric")]))
 
 
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Atomically write the end-of-epoch state (trainable weights, optimiser, schedule, RNGs)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
 def train(cfg: TrainConfig, train_rows: list[Row], dev_rows: list[Row], home: Path | None = None,
-          init: tuple[DiplotagClassifier, Any] | None = None) -> tuple[DiplotagClassifier, Any, dict[str, Any]]:
-    """Train; return the best-on-dev model (thresholds and temperatures tuned) and a report."""
+          init: tuple[DiplotagClassifier, Any] | None = None, checkpoint: Path | None = None,
+          resume: bool = False) -> tuple[DiplotagClassifier, Any, dict[str, Any]]:
+    """Train; return the best-on-dev model (thresholds and temperatures tuned) and a report.
+
+    With `checkpoint`, the state is saved after every epoch; `resume` continues from it.
+    """
     set_seed(cfg.seed)
     device = select_device(cfg.device)
     lora = LoraSettings(r=cfg.lora_r, alpha=cfg.lora_alpha)
@@ -150,11 +162,26 @@ def train(cfg: TrainConfig, train_rows: list[Row], dev_rows: list[Row], home: Pa
     pad = tokenizer.pad_token_id or 0
 
     best: dict[str, Any] = {"score": -1.0, "epoch": 0, "state": None}
-    history = []
+    history: list[dict[str, Any]] = []
     step = 0
     bad_epochs = 0
+    first_epoch = 1
+    if resume and checkpoint is not None and checkpoint.is_file():
+        ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        model.load_state_dict(ck["model"], strict=False)
+        opt.load_state_dict(ck["opt"])
+        sched.load_state_dict(ck["sched"])
+        rng.setstate(ck["rng_py"])
+        torch.set_rng_state(ck["rng_torch"])
+        np.random.set_state(ck["rng_np"])
+        best, history, step, bad_epochs = ck["best"], ck["history"], ck["step"], ck["bad_epochs"]
+        first_epoch = ck["epoch"] + 1
+        log.info("resuming from %s after epoch %d", checkpoint, ck["epoch"])
     t0 = time.perf_counter()
-    for epoch in range(1, cfg.epochs + 1):
+    stopped = bad_epochs >= cfg.patience or (cfg.max_steps is not None and step >= cfg.max_steps)
+    for epoch in range(first_epoch, cfg.epochs + 1):
+        if stopped:
+            break
         model.train()
         batches = length_batches(lengths, cfg.batch_size, rng)
         bar = tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", disable=not cfg.progress,
@@ -196,11 +223,14 @@ def train(cfg: TrainConfig, train_rows: list[Row], dev_rows: list[Row], home: Pa
             bad_epochs = 0
         else:
             bad_epochs += 1
-            if bad_epochs >= cfg.patience:
-                log.info("early stop after epoch %d (best %d)", epoch, best["epoch"])
-                break
-        if cfg.max_steps is not None and step >= cfg.max_steps:
-            break
+        stopped = bad_epochs >= cfg.patience or (cfg.max_steps is not None and step >= cfg.max_steps)
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, {
+                "epoch": epoch, "step": step, "model": trainable_state(model), "opt": opt.state_dict(),
+                "sched": sched.state_dict(), "rng_py": rng.getstate(), "rng_torch": torch.get_rng_state(),
+                "rng_np": np.random.get_state(), "best": best, "history": history, "bad_epochs": bad_epochs})
+        if bad_epochs >= cfg.patience:
+            log.info("early stop after epoch %d (best %d)", epoch, best["epoch"])
     train_seconds = time.perf_counter() - t0
     if best["state"] is not None:
         model.load_state_dict(best["state"], strict=False)
