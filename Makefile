@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TRAIN ?=
 
-.PHONY: install model serve test test-slow lint check-data bench clean
+.PHONY: install model serve test test-slow test-e2e e2e-deps lint check-data bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ test: install ## the fast offline suite (tiny models, no e5 weights)
 
 test-slow: install ## tests that build the real e5-small base or need minutes
 	$(BIN)/python -m pytest -q -m slow || [ $$? -eq 5 ]
+
+e2e-deps: install ## Debian's chromium and playwright for the browser test
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,e2e]'
+
+test-e2e: e2e-deps ## the browser test in headless chromium (screenshot in artifacts/)
+	$(BIN)/python -m pytest -q -m e2e || [ $$? -eq 5 ]
 
 lint: install ## ruff on the code, hadolint on the Dockerfile
 	$(BIN)/ruff check .

@@ -120,8 +120,11 @@ class DiplotagClassifier(nn.Module):
     # ------------------------------------------------------------------ loading
     @classmethod
     def from_pretrained(cls, directory: str | Path, home: Path | None = None, merge: bool = True,
-                        trainable: bool = False) -> tuple[DiplotagClassifier, PreTrainedTokenizerBase]:
-        """Load a model directory; every missing or broken part is named in the error."""
+                        trainable: bool = False, check: bool = True) -> tuple[DiplotagClassifier, PreTrainedTokenizerBase]:
+        """Load a model directory; every missing or broken part is named in the error.
+
+        With `check`, a model that carries a probe must reproduce its recorded outputs.
+        """
         directory = Path(directory)
         if not directory.is_dir():
             raise ModelUnavailableError(f"model directory not found: {directory}")
@@ -148,6 +151,10 @@ class DiplotagClassifier(nn.Module):
             except RuntimeError as exc:
                 raise ModelUnavailableError(f"{directory / HEADS_FILE}: head {name!r} does not fit ({exc})") from exc
         model.eval()
+        if check:
+            from diplotag.model.probe import check_probe
+
+            check_probe(directory, model, tokenizer)
         return model, tokenizer
 
 

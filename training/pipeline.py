@@ -55,7 +55,11 @@ def train_and_save(cfg: TrainConfig, splits: Splits, output: Path, home: Path | 
     for name, rows in (extra_eval or {}).items():
         metrics[name] = evaluate_rows(predictor, rows, splits.train, name=name)
     model.float()
+    from diplotag.model.probe import make_probe, write_probe
+
+    probe = make_probe(model, tokenizer, [r.text for r in sorted(splits.test, key=lambda r: r.id or r.text)])
     model.save_pretrained(output, tokenizer, metrics=metrics)
+    write_probe(output, probe)
     adapter = output / ADAPTER_DIR
     size = dir_size(adapter) + (output / "heads.safetensors").stat().st_size if adapter.is_dir() else None
     (output / "README.md").write_text(render_card(model.config, metrics, size), encoding="utf-8")
