@@ -39,6 +39,9 @@ e2e-deps: install ## Debian's chromium and playwright for the browser test
 test-e2e: e2e-deps ## the browser test in headless chromium (screenshot in artifacts/)
 	$(BIN)/python -m pytest -q -m e2e || [ $$? -eq 5 ]
 
+bench: model ## speed and quality benchmarks side by side (benchmarks/results/latest.md)
+	$(BIN)/python benchmarks/bench.py
+
 lint: install ## ruff on the code, hadolint on the Dockerfile
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile

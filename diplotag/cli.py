@@ -84,3 +84,7 @@ main.add_command(serve_cmd)
 main.add_command(model_cmd)
 main.add_command(models_cmd)
 main.add_command(score_cmd)
+
+
+if __name__ == "__main__":  # python -m diplotag.cli
+    main()

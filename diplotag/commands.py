@@ -22,6 +22,14 @@ def _home(home: Path | None) -> Path:
     return (home or get_settings().home_dir).expanduser()
 
 
+def wire_eval(data_dir: Path) -> dict | None:
+    """The wire-style articles beside the splits, as a second test set, when present."""
+    from diplotag.training.wire import article_rows
+
+    path = data_dir / "wire" / "articles.jsonl"
+    return {"wire": article_rows(path)} if path.is_file() else None
+
+
 @click.command("train")
 @click.option("--base", default="e5-small", show_default=True, help="Base encoder: registry name, hub id or directory.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
@@ -71,7 +79,8 @@ def train_cmd(base, data_dir, output, add_file, eval_file, tolerance, force, res
         return
     splits = Splits.load(data_dir)
     out = output or paths.default_model_dir(_home(home))
-    _, metrics = train_and_save(cfg, splits, out, home=_home(home), version=version, resume=resume)
+    _, metrics = train_and_save(cfg, splits, out, home=_home(home), version=version, resume=resume,
+                                extra_eval=wire_eval(data_dir))
     click.echo(markdown_table(metrics["test"]))
     click.echo(f"model written to {out}")
 
@@ -91,9 +100,10 @@ def evaluate_cmd(model, data, train_file, out, device, precision, home) -> None:
     from diplotag.model.predictor import Predictor
     from diplotag.training.data import read_jsonl
     from diplotag.training.evaluate import evaluate_rows, markdown_table, write_report
+    from diplotag.training.wire import read_eval_rows
 
     s = get_settings()
-    rows = read_jsonl(data)
+    rows = read_eval_rows(data)
     train_rows = read_jsonl(train_file) if train_file and str(train_file) else None
     predictor = Predictor.from_pretrained(model, device=device or s.device, precision=precision or s.precision,
                                           batch_size=s.batch_size, home=_home(home))
@@ -199,7 +209,7 @@ def model_build_cmd(retrain: bool, data_dir: Path, force: bool, home: Path | Non
 
     log.info("training the default model (no shipped adapter, or --train): this takes minutes")
     cfg = TrainConfig(device=get_settings().device)
-    train_and_save(cfg, Splits.load(data_dir), target, home=home_dir, version="1")
+    train_and_save(cfg, Splits.load(data_dir), target, home=home_dir, version="1", extra_eval=wire_eval(data_dir))
     click.echo(f"default model trained: {target}")
 
 
@@ -234,7 +244,7 @@ def score_cmd(input_path, output, model, id_field, text_field, sentences_field, 
     s = get_settings()
     predictor = Predictor.from_pretrained(paths.resolve_model_dir(model, s.home_dir), device=device or s.device,
                                           precision=precision or s.precision, batch_size=batch_size or s.batch_size,
-                                          home=s.home_dir)
+                                          home=s.home_dir, cache_size=s.cache_size)
     opts = ScoreOptions(id_field=id_field, text_field=text_field, sentences_field=sentences_field,
                         per_sentence=per_sentence, resume=resume, include_text=not no_text, progress=not no_progress)
     try:
@@ -248,6 +258,16 @@ def score_cmd(input_path, output, model, id_field, text_field, sentences_field, 
                + (f" (see {report.errors_file})" if report.errors else "") + f" -> {report.output}", err=True)
     if report.errors:
         raise SystemExit(100 + min(report.errors, 99))
+
+
+@model_cmd.command("ship")
+@click.argument("source", type=click.Path(path_type=Path))
+def model_ship_cmd(source: Path) -> None:
+    """Copy a trained model's adapter, heads, config, probe and card into model/default (for developers)."""
+    from diplotag.model.default_model import SHIPPED, ship
+
+    size = ship(source)
+    click.echo(f"shipped {source} into {SHIPPED} ({size / 1e6:.2f} MB)")
 
 
 @click.group("models")

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     device: Device = "auto"
     precision: Precision = "auto"
     batch_size: int = Field(default=32, ge=1, le=4096)
+    cache_size: int = Field(default=10_000, ge=0, description="Sentences kept in the LRU score cache (0: off).")
     threads: int | None = Field(default=None, ge=1)
 
     # service

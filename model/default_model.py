@@ -17,7 +17,8 @@ from diplotag.model.config import ClassifierConfig
 log = logging.getLogger(__name__)
 
 SHIPPED = Path(__file__).parent / "default"
-SHIPPED_FILES = ("config.json", "heads.safetensors", "adapter/adapter_config.json", "adapter/adapter_model.safetensors")
+SHIPPED_FILES = ("config.json", "heads.safetensors", "adapter/adapter_config.json", "adapter/adapter_model.safetensors",
+                 "probe.json")
 
 
 def shipped_available() -> bool:
@@ -51,6 +52,26 @@ def assemble_shipped(target: Path, home: Path | None = None) -> Path:
         raise
     log.info("assembled the shipped default model in %s", target)
     return target
+
+
+SHIP_ITEMS = ("config.json", "heads.safetensors", "adapter", "metrics.json", "probe.json", "README.md")
+
+
+def ship(source: Path, dest: Path = SHIPPED) -> int:
+    """Copy a trained LoRA model's small parts (no tokenizer, no base) into the repo; returns bytes."""
+    config = ClassifierConfig.load(source)
+    if config.weights != "lora":
+        raise ModelUnavailableError(f"{source}: only a LoRA model can be shipped small (weights={config.weights})")
+    missing = [i for i in SHIP_ITEMS if not (source / i).exists()]
+    if missing:
+        raise ModelUnavailableError(f"{source}: missing {', '.join(missing)}")
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for item in SHIP_ITEMS:
+        src = source / item
+        shutil.copytree(src, dest / item) if src.is_dir() else shutil.copy2(src, dest / item)
+    return sum(f.stat().st_size for f in dest.rglob("*") if f.is_file())
 
 
 def default_target(home: Path | None = None) -> Path:

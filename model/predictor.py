@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,20 +41,23 @@ class Predictor:
     """Wraps a loaded classifier for inference on CPU or GPU."""
 
     def __init__(self, model: DiplotagClassifier, tokenizer: PreTrainedTokenizerBase,
-                 device: str = "auto", precision: str = "auto", batch_size: int = 32) -> None:
+                 device: str = "auto", precision: str = "auto", batch_size: int = 32, cache_size: int = 0) -> None:
         self.device = select_device(device)
         self.dtype = select_dtype(precision, self.device)
         self.model = model.to(self.device, dtype=self.dtype).eval()
         self.tokenizer = tokenizer
         self.config = model.config
         self.batch_size = batch_size
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str = "auto", precision: str = "auto",
-                        batch_size: int = 32, home: Path | None = None) -> Predictor:
+                        batch_size: int = 32, home: Path | None = None, cache_size: int = 0) -> Predictor:
         model, tokenizer = DiplotagClassifier.from_pretrained(directory, home=home)
-        return cls(model, tokenizer, device=device, precision=precision, batch_size=batch_size)
+        return cls(model, tokenizer, device=device, precision=precision, batch_size=batch_size,
+                   cache_size=cache_size)
 
     @property
     def max_length(self) -> int:
@@ -70,6 +74,30 @@ class Predictor:
         return ids, truncated
 
     def score(self, texts: Sequence[str], batch_size: int | None = None) -> Scores:
+        """Probabilities for texts, in order. Repeated sentences (boilerplate) come from an LRU cache
+        when cache_size > 0, and duplicates inside one call are scored once."""
+        if self.cache_size <= 0:
+            return self._score(texts, batch_size)
+        with self._lock:
+            todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        fresh = self._score(todo, batch_size) if todo else None
+        with self._lock:
+            rows = {}
+            for i, t in enumerate(todo):
+                rows[t] = (fresh.topics[i], fresh.stance[i], fresh.rhetoric[i], bool(fresh.truncated[i]))
+                self._cache[t] = rows[t]
+            for t in texts:
+                if t not in rows:
+                    rows[t] = self._cache[t]
+                    self._cache.move_to_end(t)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        if not texts:
+            return self._score([], batch_size)
+        return Scores(np.stack([rows[t][0] for t in texts]), np.stack([rows[t][1] for t in texts]),
+                      np.stack([rows[t][2] for t in texts]), np.array([rows[t][3] for t in texts], dtype=bool))
+
+    def _score(self, texts: Sequence[str], batch_size: int | None = None) -> Scores:
         n = len(texts)
         cfg = self.config
         out_t = np.zeros((n, len(cfg.schema.topics)), dtype=np.float32)

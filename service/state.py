@@ -44,7 +44,8 @@ class ModelHolder:
 
         s = self.settings
         predictor = Predictor.from_pretrained(path, device=s.device, precision=s.precision,
-                                              batch_size=s.batch_size, home=s.home_dir)
+                                              batch_size=s.batch_size, home=s.home_dir,
+                                              cache_size=s.cache_size)
         predictor.score(["Warm-up."])
         metrics_file = path / "metrics.json"
         try:

@@ -128,3 +128,17 @@ def test_camembert_registry_names_resolve_to_hub_ids():
 
     assert resolve_base("camembert-base") == "almanach/camembert-base"
     assert resolve_base("camembertav2-base") == "almanach/camembertav2-base"
+
+
+def test_cache_returns_the_same_scores(tiny_model):
+    plain = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32")
+    cached = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32", cache_size=3)
+    texts = SENTENCES + SENTENCES[:2] + ["Une autre phrase.", SENTENCES[0]]
+    a = plain.score(texts)
+    for _ in range(2):  # second round partly from the cache, with evictions (size 3)
+        b = cached.score(texts)
+        np.testing.assert_allclose(a.topics, b.topics, atol=1e-6)
+        np.testing.assert_allclose(a.rhetoric, b.rhetoric, atol=1e-6)
+        assert a.truncated.tolist() == b.truncated.tolist()
+    assert len(cached._cache) == 3
+    assert len(cached.score([])) == 0

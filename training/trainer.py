@@ -32,10 +32,10 @@ log = logging.getLogger(__name__)
 @dataclass
 class TrainConfig:
     base: str = "e5-small"
-    epochs: int = 6
+    epochs: int = 10
     batch_size: int = 16
-    lr: float = 5e-4
-    head_lr: float = 2e-3
+    lr: float = 1e-3
+    head_lr: float = 3e-3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     max_length: int = 128

@@ -1,0 +1,128 @@
+"""`make bench`: every benchmark in one run on one machine; writes results/latest.json and .md.
+
+Usage: python benchmarks/bench.py [--model DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import score_memory  # noqa: E402
+import service_load  # noqa: E402
+import throughput  # noqa: E402
+
+from diplotag import paths  # noqa: E402
+from diplotag.documents import classify_document, units_from_text  # noqa: E402
+from diplotag.model.predictor import Predictor  # noqa: E402
+from diplotag.settings import get_settings  # noqa: E402
+from diplotag.text import split_sentences  # noqa: E402
+from diplotag.training.data import read_jsonl  # noqa: E402
+
+
+def corpus_articles() -> list[str]:
+    path = HERE / "corpus" / "articles.jsonl"
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def article_path(model_dir: Path, home: Path, articles: list[str]) -> dict:
+    pred = Predictor.from_pretrained(model_dir, precision="auto", home=home, cache_size=get_settings().cache_size)
+    classify_document(pred, units_from_text(articles[0]))
+    t0 = time.perf_counter()
+    n = 0
+    for a in articles:
+        n += len(classify_document(pred, units_from_text(a)).sentences)
+    secs = time.perf_counter() - t0
+    return {"articles": len(articles), "sentences": n, "articles_per_s": round(len(articles) / secs, 2),
+            "sentences_per_s": round(n / secs, 1)}
+
+
+def markdown(res: dict) -> str:
+    lines = [f"# diplotag benchmarks ({res['when']})", "", f"Machine: {res['machine']}", "",
+             f"Corpus: {res['corpus']['articles']} articles, {res['corpus']['sentences']} sentences "
+             f"(mean {res['corpus']['mean_words']} words). F1: macro-F1 on the test split ({res['test_sentences']} sentences).",
+             "", "| variant | what | sentences/s | × naive (a) | × plain (b) | topics F1 | stance F1 | rhetoric F1 |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in res["throughput"]:
+        f = r["macro_f1"]
+        lines.append(f"| {r['variant']} | {r['description']} | {r['sentences_per_s']} | {r['x_vs_naive']} | "
+                     f"{r['x_vs_plain']} | {f['topics']:.3f} | {f['stance']:.3f} | {f['rhetoric']:.3f} |")
+    ap = res["article_path"]
+    lines += ["", f"Article path (splitting included): {ap['articles_per_s']} articles/s, {ap['sentences_per_s']} sentences/s "
+              f"over {ap['articles']} articles.", ""]
+    sv = res.get("service")
+    if sv:
+        lines += [f"Service, one {sv['article_sentences']}-sentence article per request, loopback:", "",
+                  "| batcher | clients | requests | errors | req/s | p50 s | p95 s | p99 s |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in sv["runs"] + ([sv["soak"] | {"clients": f"{sv['soak']['clients']} (soak)"}] if sv.get("soak") else []):
+            lines.append(f"| {r['batcher']} | {r['clients']} | {r['requests']} | {r['errors']} | {r['requests_per_s']} | "
+                         f"{r['p50_s']} | {r['p95_s']} | {r['p99_s']} |")
+        lines += ["", f"Service peak RSS: {sv['peak_rss_mb']} MB", ""]
+    mem = res.get("score_memory")
+    if mem:
+        lines += ["`diplotag score` peak memory:", "", "| sentences | documents | peak RSS MB | seconds | sentences/s |",
+                  "|---:|---:|---:|---:|---:|"]
+        lines += [f"| {m['sentences']} | {m['documents']} | {m['peak_rss_mb']} | {m['seconds']} | {m['sentences_per_s']} |"
+                  for m in mem]
+        lines += ["", "(The large input cycles through the corpus, so repeated sentences are answered by the "
+                  "bounded sentence cache: these rows measure memory, not speed.)"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", type=Path, default=None)
+    ap.add_argument("--quick", action="store_true", help="shorter service runs and a smaller memory test")
+    ap.add_argument("--skip-service", action="store_true")
+    ap.add_argument("--skip-memory", action="store_true")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    home = get_settings().home_dir
+    model_dir = args.model or paths.resolve_model_dir(None, home)
+    articles = corpus_articles()
+    sentences = [s.text for a in articles for s in split_sentences(a)]
+    test = read_jsonl(Path("data/test.jsonl"))
+    res = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+                   f"{torch.get_num_threads()} threads",
+        "model": str(model_dir.name),
+        "corpus": {"articles": len(articles), "sentences": len(sentences),
+                   "mean_words": round(sum(len(s.split()) for s in sentences) / len(sentences), 1)},
+        "test_sentences": len(test),
+    }
+    print(f"corpus: {res['corpus']}", flush=True)
+    res["throughput"] = throughput.run(model_dir, home, sentences, test)
+    res["article_path"] = article_path(model_dir, home, articles)
+    if not args.skip_service:
+        res["service"] = service_load.run(model_dir, articles_of(articles, 25), seconds=5 if args.quick else 15,
+                                          soak_seconds=15 if args.quick else 60)
+    if not args.skip_memory:
+        res["score_memory"] = score_memory.run(model_dir, articles, (5_000, 50_000) if args.quick else (20_000, 200_000))
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    md = markdown(res)
+    (out / "latest.md").write_text(md, encoding="utf-8")
+    print(md)
+
+
+def articles_of(articles: list[str], n_sentences: int) -> str:
+    """The corpus article whose sentence count is closest to n_sentences (the 25-sentence service probe)."""
+    return min(articles, key=lambda a: abs(len(split_sentences(a)) - n_sentences))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Sentence-scoring variants, timed side by side on the same corpus, with macro-F1 beside each.
+
+(a) naive: tokenizer + model, one sentence at a time, fp32
+(b) plain PyTorch a competent user writes: batch 32, length-sorted, inference_mode, fp32
+(c) diplotag as users get it: Predictor(precision=auto, cache on)
+(d) each optimisation alone, against (b0), plain unsorted batch 32 fp32
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from diplotag.model.classifier import DiplotagClassifier
+from diplotag.model.config import ClassifierConfig
+from diplotag.model.predictor import Predictor, Scores
+from diplotag.training.data import Row, label_arrays
+from diplotag.training.evaluate import decisions
+from diplotag.training.metrics import layer_metrics
+
+
+@dataclass
+class Variant:
+    name: str
+    description: str
+    score: Callable[[Sequence[str]], Scores]
+    subset: int | None = None  # time on the first N sentences only (slow variants)
+
+
+def _heads(model: DiplotagClassifier, ids: torch.Tensor, mask: torch.Tensor, t_s: float, t_r: float):
+    out = model(ids, mask)
+    return (torch.sigmoid(out["topics"].float()), torch.softmax(out["stance"].float() / t_s, -1),
+            torch.softmax(out["rhetoric"].float() / t_r, -1))
+
+
+def plain_scorer(model: DiplotagClassifier, tokenizer, dtype: torch.dtype, batch_size: int, sort: bool):
+    """What twenty lines of transformers code do: batches of padded tensors through the model."""
+    cfg = model.config
+    m = model.to(dtype).eval()
+
+    def score(texts: Sequence[str]) -> Scores:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i])) if sort else list(range(len(texts)))
+        n = len(texts)
+        t = np.zeros((n, 4), np.float32)
+        s = np.zeros((n, 3), np.float32)
+        r = np.zeros((n, 5), np.float32)
+        with torch.inference_mode():
+            for i in range(0, n, batch_size):
+                idx = order[i: i + batch_size]
+                enc = tokenizer([texts[j] for j in idx], padding=True, truncation=True, max_length=cfg.max_length,
+                                return_tensors="pt")
+                a, b, c = _heads(m, enc["input_ids"], enc["attention_mask"], cfg.temperatures["stance"],
+                                 cfg.temperatures["rhetoric"])
+                t[idx], s[idx], r[idx] = a.numpy(), b.numpy(), c.numpy()
+        return Scores(t, s, r, np.zeros(n, bool))
+
+    return score
+
+
+def naive_scorer(model: DiplotagClassifier, tokenizer):
+    cfg = model.config
+    m = model.float().eval()
+
+    def score(texts: Sequence[str]) -> Scores:
+        rows = []
+        with torch.no_grad():
+            for text in texts:
+                enc = tokenizer(text, truncation=True, max_length=cfg.max_length, return_tensors="pt")
+                rows.append([x.numpy()[0] for x in _heads(m, enc["input_ids"], enc["attention_mask"],
+                                                           cfg.temperatures["stance"], cfg.temperatures["rhetoric"])])
+        return Scores(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows]),
+                      np.zeros(len(rows), bool))
+
+    return score
+
+
+def variants(model_dir, home, batch_size: int = 32) -> list[Variant]:
+    def fresh():
+        return DiplotagClassifier.from_pretrained(model_dir, home=home)
+
+    model, tok = fresh()
+    out = [Variant("a_naive", "one sentence at a time, fp32", naive_scorer(model, tok), subset=300)]
+    model, tok = fresh()
+    out.append(Variant("b0_plain_unsorted", "batch 32, unsorted, fp32", plain_scorer(model, tok, torch.float32, batch_size, False)))
+    model, tok = fresh()
+    out.append(Variant("b_plain_sorted", "batch 32, length-sorted, inference_mode, fp32",
+                       plain_scorer(model, tok, torch.float32, batch_size, True)))
+    model, tok = fresh()
+    out.append(Variant("d_bf16_only", "batch 32, unsorted, bf16 weights", plain_scorer(model, tok, torch.bfloat16, batch_size, False)))
+    model, tok = fresh()
+    out.append(Variant("d_predictor_fp32", "diplotag Predictor, fp32, no cache (sorting by tokens)",
+                       Predictor(model, tok, device="cpu", precision="fp32", batch_size=batch_size).score))
+    model, tok = fresh()
+    out.append(Variant("d_predictor_fp32_cache", "diplotag Predictor, fp32, sentence cache",
+                       Predictor(model, tok, device="cpu", precision="fp32", batch_size=batch_size, cache_size=10_000).score))
+    model, tok = fresh()
+    p = Predictor(model, tok, device="cpu", precision="auto", batch_size=batch_size, cache_size=10_000)
+    out.append(Variant("c_diplotag_default", f"diplotag default: Predictor precision=auto ({str(p.dtype).replace('torch.', '')}), "
+                       "token-length sorting, cache", p.score))
+    return out
+
+
+def timed(fn: Callable[[Sequence[str]], Scores], texts: Sequence[str], repeats: int = 1) -> tuple[float, Scores]:
+    fn(texts[:16])  # warm-up
+    best = float("inf")
+    scores = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        scores = fn(texts)
+        best = min(best, time.perf_counter() - t0)
+    return len(texts) / best, scores
+
+
+def f1(scores: Scores, rows: list[Row], thresholds: list[float]) -> dict[str, float]:
+    m = layer_metrics(label_arrays(rows), decisions(scores, thresholds))
+    return {h: round(m[h]["macro_f1"], 4) for h in ("topics", "stance", "rhetoric")}
+
+
+def run(model_dir, home, corpus: list[str], test_rows: list[Row]) -> list[dict]:
+    results = []
+    test_texts = [r.text for r in test_rows]
+    thresholds = ClassifierConfig.load(model_dir).topic_thresholds
+    for v in variants(model_dir, home):
+        texts = corpus[: v.subset] if v.subset else corpus
+        rate, _ = timed(v.score, texts)
+        results.append({"variant": v.name, "description": v.description, "sentences": len(texts),
+                        "sentences_per_s": round(rate, 1), "macro_f1": f1(v.score(test_texts), test_rows, thresholds)})
+        print(f"{v.name:26} {rate:8.1f} sent/s  F1 {results[-1]['macro_f1']}", flush=True)
+    a = next(r for r in results if r["variant"] == "a_naive")["sentences_per_s"]
+    b = next(r for r in results if r["variant"] == "b_plain_sorted")["sentences_per_s"]
+    fp32 = next(r for r in results if r["variant"] == "b_plain_sorted")["macro_f1"]
+    for r in results:
+        r["x_vs_naive"] = round(r["sentences_per_s"] / a, 2)
+        r["x_vs_plain"] = round(r["sentences_per_s"] / b, 2)
+        r["f1_delta_vs_fp32"] = {h: round(r["macro_f1"][h] - fp32[h], 4) for h in fp32}
+    return results
