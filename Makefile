@@ -29,7 +29,8 @@ serve: model ## set up everything, then serve on http://$(HOST):$(PORT)
 test: install ## the fast offline suite (tiny models, no e5 weights)
 	$(BIN)/python -m pytest -q || [ $$? -eq 5 ]  # 5 = no test collected
 
-test-slow: install ## tests that build the real e5-small base or need minutes
+test-slow: install ## tests that build the real e5-small base, check the shipped model, run Ray
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,ray]'
 	$(BIN)/python -m pytest -q -m slow || [ $$? -eq 5 ]
 
 e2e-deps: install ## Debian's chromium and playwright for the browser test

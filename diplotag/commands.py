@@ -227,8 +227,12 @@ def model_build_cmd(retrain: bool, data_dir: Path, force: bool, home: Path | Non
 @click.option("--precision", type=PRECISIONS, default=None)
 @click.option("--batch-size", type=int, default=None)
 @click.option("--no-progress", is_flag=True)
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process; ray: Ray Data (pip install 'diplotag[ray]'), output is a Parquet directory.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Ray: actors holding the model.")
+@click.option("--ray-address", default=None, help="Ray: cluster address (ray://HEAD:10001); default RAY_ADDRESS or local.")
 def score_cmd(input_path, output, model, id_field, text_field, sentences_field, per_sentence, resume, no_text,
-              device, precision, batch_size, no_progress) -> None:
+              device, precision, batch_size, no_progress, engine, workers, ray_address) -> None:
     """Score a collection (JSONL, CSV or Parquet; one document a row) into JSONL or Parquet.
 
     Exit status: 0 when every row was scored; 100+N when N rows (N capped at 99) went to
@@ -242,11 +246,22 @@ def score_cmd(input_path, output, model, id_field, text_field, sentences_field, 
     if not input_path.is_file():
         raise BadInputError(f"input file not found: {input_path}")
     s = get_settings()
+    opts = ScoreOptions(id_field=id_field, text_field=text_field, sentences_field=sentences_field,
+                        per_sentence=per_sentence, resume=resume, include_text=not no_text, progress=not no_progress)
+    if engine == "ray":
+        from diplotag.ray_engine import score_with_ray
+
+        report = score_with_ray(paths.resolve_model_dir(model, s.home_dir), input_path, output, opts, workers=workers,
+                                address=ray_address, device=device or s.device, precision=precision or s.precision,
+                                home=s.home_dir)
+        click.echo(f"scored {report.documents} documents in {report.seconds:.1f} s with Ray; {report.errors} errors "
+                   f"-> {output}", err=True)
+        if report.errors:
+            raise SystemExit(100 + min(report.errors, 99))
+        return
     predictor = Predictor.from_pretrained(paths.resolve_model_dir(model, s.home_dir), device=device or s.device,
                                           precision=precision or s.precision, batch_size=batch_size or s.batch_size,
                                           home=s.home_dir, cache_size=s.cache_size)
-    opts = ScoreOptions(id_field=id_field, text_field=text_field, sentences_field=sentences_field,
-                        per_sentence=per_sentence, resume=resume, include_text=not no_text, progress=not no_progress)
     try:
         report = score_file(predictor, input_path, output, opts)
     except KeyboardInterrupt:

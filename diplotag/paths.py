@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from diplotag.settings import get_settings
@@ -47,3 +52,24 @@ def resolve_model_dir(model: str | None = None, root: Path | None = None) -> Pat
     """The model to use: the argument, else DIPLOTAG_MODEL, else the current (promoted) model."""
     chosen = model or get_settings().model
     return Path(chosen).expanduser() if chosen else current_model_dir(root)
+
+
+@contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """Build a directory in a hidden sibling and rename it over `target` only when complete."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o755)
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
@@ -18,6 +15,7 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokeniz
 from diplotag.errors import BaseEncoderError, ModelUnavailableError
 from diplotag.model.base_encoders import lora_targets, resolve_base
 from diplotag.model.config import ClassifierConfig, LoraSettings
+from diplotag.paths import atomic_directory
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +83,7 @@ class DiplotagClassifier(nn.Module):
                         metrics: dict | None = None, card: str | None = None) -> Path:
         """Write the model directory atomically (a temporary sibling renamed at the end)."""
         directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-        try:
+        with atomic_directory(directory) as tmp:
             heads = {f"{name}.{k}": v.detach().float().contiguous().cpu()
                      for name, mod in self.heads().items() for k, v in mod.state_dict().items()}
             save_file(heads, str(tmp / HEADS_FILE), metadata={"format": "diplotag-heads"})
@@ -103,18 +99,6 @@ class DiplotagClassifier(nn.Module):
                                             encoding="utf-8")
             if card is not None:
                 (tmp / CARD_FILE).write_text(card, encoding="utf-8")
-            os.chmod(tmp, 0o755)
-            if directory.exists():
-                old = directory.with_name(f".{directory.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(directory, old)
-                os.replace(tmp, directory)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, directory)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return directory
 
     # ------------------------------------------------------------------ loading

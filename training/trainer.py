@@ -32,14 +32,14 @@ log = logging.getLogger(__name__)
 @dataclass
 class TrainConfig:
     base: str = "e5-small"
-    epochs: int = 10
+    epochs: int = 12
     batch_size: int = 16
     lr: float = 1e-3
     head_lr: float = 3e-3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     max_length: int = 128
-    patience: int = 2
+    patience: int = 3
     seed: int = 13
     weights: str = "lora"
     lora_r: int = 16
@@ -97,7 +97,7 @@ def loss_weights(rows: list[Row], model: DiplotagClassifier, enabled: bool) -> d
     if not enabled:
         return {"topics": None, "stance": None, "rhetoric": None}
     pos = y["topics"].sum(0).astype(np.float64)
-    pos_weight = np.clip((len(rows) - pos) / np.maximum(pos, 1.0), 1.0, 10.0)
+    pos_weight = np.clip(np.sqrt((len(rows) - pos) / np.maximum(pos, 1.0)), 1.0, 4.0)
     out: dict[str, torch.Tensor | None] = {"topics": torch.tensor(pos_weight, dtype=torch.float32)}
     for head in ("stance", "rhetoric"):
         counts = np.bincount(y[head], minlength=len(model.config.schema.head(head))).astype(np.float64)
