@@ -91,6 +91,7 @@ class DiplotagClassifier(nn.Module):
                 if not hasattr(self.encoder, "peft_config"):
                     raise ModelUnavailableError("this classifier's LoRA adapter was merged; it cannot be re-saved")
                 self.encoder.save_pretrained(str(tmp / ADAPTER_DIR), safe_serialization=True)
+                _portable_adapter(tmp / ADAPTER_DIR, self.config.base_encoder)
             else:
                 self.encoder.save_pretrained(str(tmp / ENCODER_DIR), safe_serialization=True)
             tokenizer.save_pretrained(str(tmp / TOKENIZER_DIR))
@@ -140,6 +141,15 @@ class DiplotagClassifier(nn.Module):
 
             check_probe(directory, model, tokenizer)
         return model, tokenizer
+
+
+def _portable_adapter(adapter_dir: Path, base_encoder: str) -> None:
+    """Name the base by its registry name (not the local path it was loaded from); drop peft's stub card."""
+    cfg_path = adapter_dir / "adapter_config.json"
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["base_model_name_or_path"] = base_encoder
+    cfg_path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+    (adapter_dir / "README.md").unlink(missing_ok=True)
 
 
 def _takes_pooling(source: str) -> bool:
