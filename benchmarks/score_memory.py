@@ -27,11 +27,23 @@ def make_input(path: Path, articles: list[str], target_sentences: int) -> int:
 
 
 def peak_rss_of(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Run a command; return (peak RSS MB from wait4's ru_maxrss, seconds, exit code)."""
+    """Run a command; return (peak RSS MB, seconds, exit code).
+
+    The peak is the child's own VmHWM, polled from /proc (ru_maxrss would carry over the forking
+    parent's size across exec).
+    """
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    return usage.ru_maxrss / 1024, time.perf_counter() - t0, os.waitstatus_to_exitcode(status)
+    peak = 0.0
+    while proc.poll() is None:
+        try:
+            for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    return peak, time.perf_counter() - t0, proc.returncode
 
 
 def run(model_dir: Path, articles: list[str], sizes: tuple[int, ...] = (20_000, 200_000)) -> list[dict]:

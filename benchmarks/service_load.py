@@ -88,7 +88,8 @@ async def load(url: str, article: str, clients: int, seconds: float, max_request
 def run(model_dir: Path, article: str, seconds: float = 15, soak_seconds: float = 60) -> dict:
     out: dict = {"article_sentences": None, "runs": []}
     for batcher, wait in (("on", "5"), ("off", "0")):
-        server = Server(model_dir, {"DIPLOTAG_MAX_BATCH_WAIT_MS": wait})
+        # The cache is off: every request repeats one article, which the cache would answer from memory.
+        server = Server(model_dir, {"DIPLOTAG_MAX_BATCH_WAIT_MS": wait, "DIPLOTAG_CACHE_SIZE": "0"})
         try:
             n = len(httpx.post(server.url + "/v1/classify", json={"text": article}, timeout=60).json()["sentences"])
             out["article_sentences"] = n
