@@ -90,7 +90,8 @@ def markdown(res: dict) -> str:
         for r in sv["runs"] + ([sv["soak"] | {"clients": f"{sv['soak']['clients']} (soak)"}] if sv.get("soak") else []):
             lines.append(f"| {r['batcher']} | {r['clients']} | {r['requests']} | {r['errors']} | {r['requests_per_s']} | "
                          f"{r['p50_s']} | {r['p95_s']} | {r['p99_s']} |")
-        lines += ["", f"Service peak RSS: {sv['peak_rss_mb']} MB", ""]
+        rss = ", ".join(f"batcher {k}: {v} MB" for k, v in sv["peak_rss_mb"].items())
+        lines += ["", f"Service peak RSS under this load: {rss}.", ""]
     mem = res.get("score_memory")
     if mem:
         lines += ["`diplotag score` peak memory:", "", "| sentences | documents | peak RSS MB | seconds | sentences/s |",
@@ -104,11 +105,16 @@ def markdown(res: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--render", action="store_true", help="only rewrite latest.md from latest.json")
     ap.add_argument("--model", type=Path, default=None)
     ap.add_argument("--quick", action="store_true", help="shorter service runs and a smaller memory test")
     ap.add_argument("--skip-service", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
     args = ap.parse_args()
+    if args.render:
+        res = json.loads((HERE / "results" / "latest.json").read_text(encoding="utf-8"))
+        (HERE / "results" / "latest.md").write_text(markdown(res), encoding="utf-8")
+        return
     logging.basicConfig(level=logging.WARNING)
     home = get_settings().home_dir
     model_dir = args.model or paths.resolve_model_dir(None, home)
