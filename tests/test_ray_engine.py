@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'diplotag[ray]')")
+from diplotag.model.predictor import Predictor
+from diplotag.ray_engine import read_parquet_rows, score_with_ray
+from diplotag.scoring import ScoreOptions, score_file
 
-from diplotag.model.predictor import Predictor  # noqa: E402
-from diplotag.ray_engine import read_parquet_rows, score_with_ray  # noqa: E402
-from diplotag.scoring import ScoreOptions, score_file  # noqa: E402
-
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow  # `make test-slow` installs the ray extra first
 
 
 def test_ray_rows_equal_local_rows(tiny_model, tmp_path):
+    import ray
+
     docs = [{"id": f"d{i}", "text": f"Minsk dénonce l'embargo numéro {i}. Kiev appelle à la paix. Le sommet s'ouvre."}
             for i in range(30)] + [{"id": "bad", "text": "   "}]
     src = tmp_path / "in.jsonl"
