@@ -11,7 +11,7 @@ import click
 from diplotag import paths
 from diplotag.errors import BadInputError
 from diplotag.settings import get_settings
-from diplotag.training.trainer import TrainConfig
+from diplotag.training.recipe import TrainConfig
 
 log = logging.getLogger("diplotag")
 DEVICES = click.Choice(["auto", "cpu", "cuda"])
@@ -205,7 +205,7 @@ def model_build_cmd(retrain: bool, data_dir: Path, force: bool, home: Path | Non
         click.echo(f"default model assembled from the shipped adapter: {target}")
         return
     from diplotag.training.pipeline import Splits, train_and_save
-    from diplotag.training.trainer import TrainConfig
+    from diplotag.training.recipe import TrainConfig
 
     log.info("training the default model (no shipped adapter, or --train): this takes minutes")
     cfg = TrainConfig(device=get_settings().device)
