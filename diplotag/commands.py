@@ -98,6 +98,7 @@ def train_cmd(base, data_dir, output, add_file, eval_file, tolerance, force, res
 def evaluate_cmd(model, data, train_file, out, device, precision, home) -> None:
     """Per-label P/R/F1, macro/micro-F1 and confusion matrices, beside the TF-IDF baseline."""
     from diplotag.model.predictor import Predictor
+    from diplotag.training.baseline import TfidfBaseline
     from diplotag.training.data import read_jsonl
     from diplotag.training.evaluate import evaluate_rows, markdown_table, write_report
     from diplotag.training.wire import read_eval_rows
@@ -107,7 +108,8 @@ def evaluate_cmd(model, data, train_file, out, device, precision, home) -> None:
     train_rows = read_jsonl(train_file) if train_file and str(train_file) else None
     predictor = Predictor.from_pretrained(model, device=device or s.device, precision=precision or s.precision,
                                           batch_size=s.batch_size, home=_home(home))
-    report = evaluate_rows(predictor, rows, train_rows, name=str(data))
+    baseline = TfidfBaseline(predictor.config.schema).fit(train_rows) if train_rows else None
+    report = evaluate_rows(predictor, rows, baseline, name=str(data))
     click.echo(markdown_table(report))
     if out:
         j, md = write_report(report, out)
@@ -193,10 +195,10 @@ def model_cmd() -> None:
 @click.option("--home", type=click.Path(path_type=Path), default=None)
 def model_build_cmd(retrain: bool, data_dir: Path, force: bool, home: Path | None) -> None:
     """Build the default model: the shipped adapter on e5-small, or train it when none is shipped."""
-    from diplotag.model.default_model import assemble_shipped, default_target, shipped_available
+    from diplotag.model.default_model import assemble_shipped, shipped_available
 
     home_dir = _home(home)
-    target = default_target(home_dir)
+    target = paths.default_model_dir(home_dir)
     if (target / "config.json").is_file() and not (force or retrain):
         click.echo(f"default model ready: {target}")
         return

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from diplotag.errors import BadInputError
 from diplotag.readers import Record, input_format
@@ -100,11 +99,6 @@ def score_with_ray(model_dir: Path, input_path: Path, output: Path, opts: ScoreO
     report.seconds = time.perf_counter() - t0
     return report
 
-
-def read_parquet_rows(directory: Path) -> list[dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    return pq.read_table(directory).to_pylist()
 
 
 

@@ -62,6 +62,3 @@ def ship(source: Path, dest: Path = SHIPPED) -> int:
         shutil.copytree(src, dest / item) if src.is_dir() else shutil.copy2(src, dest / item)
     return sum(f.stat().st_size for f in dest.rglob("*") if f.is_file())
 
-
-def default_target(home: Path | None = None) -> Path:
-    return paths.default_model_dir(home)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from diplotag.errors import BaseEncoderError
+from diplotag.model.classifier import mean_pool
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +73,6 @@ def _engine_tokenizer(weights_path: Path):
         return list(out[:n])
 
     return tokenize
-
-
-def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    m = mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
 
 
 def verify_base(base_dir: Path, weights_path: Path, model=None, tokenizer=None) -> dict:

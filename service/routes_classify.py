@@ -12,11 +12,12 @@ from diplotag.service.schemas import (
     BatchResponse,
     ClassifyRequest,
     ClassifyResponse,
+    ErrorBody,
 )
 from diplotag.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["classify"])
-ERRORS = {code: {"model": None, "description": desc} for code, desc in {
+ERRORS = {code: {"model": ErrorBody, "description": desc} for code, desc in {
     400: "Body is not valid UTF-8", 401: "Missing or wrong API key", 413: "Body, text or sentence count over the limit",
     415: "Content type is not application/json", 422: "Invalid JSON, wrong field types or empty text",
     503: "No model loaded, or the model failed"}.items()}

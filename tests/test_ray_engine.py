@@ -7,7 +7,7 @@ import json
 import pytest
 
 from diplotag.model.predictor import Predictor
-from diplotag.ray_engine import read_parquet_rows, score_with_ray
+from diplotag.ray_engine import score_with_ray
 from diplotag.scoring import ScoreOptions, score_file
 
 pytestmark = pytest.mark.slow  # `make test-slow` installs the ray extra first
@@ -33,7 +33,7 @@ def test_ray_rows_equal_local_rows(tiny_model, tmp_path):
     import pyarrow.parquet as pq
 
     local = sorted(pq.read_table(local_out).to_pylist(), key=lambda r: r["id"])
-    remote = sorted(read_parquet_rows(ray_out), key=lambda r: r["id"])
+    remote = sorted(pq.read_table(ray_out).to_pylist(), key=lambda r: r["id"])
     assert [r["id"] for r in remote] == [r["id"] for r in local]
     for a, b in zip(local, remote, strict=True):
         assert a["document"] == b["document"]

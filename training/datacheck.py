@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -159,6 +158,3 @@ def check_data_dir(data_dir: Path, coverage: bool = True) -> CheckReport:
         return report
     return check_rows(splits, files, coverage=coverage)
 
-
-def load_raw(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -26,9 +26,9 @@ def decisions(scores: Scores, thresholds: list[float]) -> dict[str, np.ndarray]:
     }
 
 
-def evaluate_rows(predictor: Predictor, rows: list[Row], train_rows: list[Row] | None = None,
+def evaluate_rows(predictor: Predictor, rows: list[Row], baseline: TfidfBaseline | None = None,
                   name: str = "test") -> dict[str, Any]:
-    """Metrics of the model on rows, and of the baseline trained on train_rows (when given)."""
+    """Metrics of the model on rows, and of a fitted baseline beside it (when given)."""
     gold = label_arrays(rows, predictor.config.schema)
     scores = predictor.score([r.text for r in rows])
     pred = decisions(scores, predictor.config.topic_thresholds)
@@ -37,8 +37,7 @@ def evaluate_rows(predictor: Predictor, rows: list[Row], train_rows: list[Row] |
         h: {"ece": round(expected_calibration_error(getattr(scores, h), gold[h]), 4)} for h in ("stance", "rhetoric")
     }
     report["errors"] = worst_errors(rows, scores, pred, gold, predictor)
-    if train_rows:
-        baseline = TfidfBaseline(predictor.config.schema).fit(train_rows)
+    if baseline is not None:
         report["baseline"] = layer_metrics(gold, baseline.predict([r.text for r in rows]))
     return report
 

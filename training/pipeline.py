@@ -9,6 +9,7 @@ from typing import Any
 
 from diplotag.model.classifier import ADAPTER_DIR
 from diplotag.model.predictor import Predictor
+from diplotag.training.baseline import TfidfBaseline
 from diplotag.training.card import render_card
 from diplotag.training.data import Row, fingerprint, read_jsonl, split_paths
 from diplotag.training.evaluate import evaluate_rows
@@ -51,9 +52,10 @@ def train_and_save(cfg: TrainConfig, splits: Splits, output: Path, home: Path | 
     if data_note:
         model.config.training["data_note"] = data_note
     predictor = Predictor(model, tokenizer, device=cfg.device, precision="fp32", batch_size=64)
-    metrics: dict[str, Any] = {"test": evaluate_rows(predictor, splits.test, splits.train, name="test")}
+    baseline = TfidfBaseline(model.config.schema).fit(splits.train)
+    metrics: dict[str, Any] = {"test": evaluate_rows(predictor, splits.test, baseline, name="test")}
     for name, rows in (extra_eval or {}).items():
-        metrics[name] = evaluate_rows(predictor, rows, splits.train, name=name)
+        metrics[name] = evaluate_rows(predictor, rows, baseline, name=name)
     model.float()
     from diplotag.model.probe import make_probe, write_probe
 
