@@ -30,6 +30,7 @@ from diplotag.model.predictor import Predictor  # noqa: E402
 from diplotag.settings import get_settings  # noqa: E402
 from diplotag.text import split_sentences  # noqa: E402
 from diplotag.training.data import read_jsonl  # noqa: E402
+from diplotag.training.wire import article_rows  # noqa: E402
 
 
 def corpus_articles() -> list[str]:
@@ -69,13 +70,17 @@ def score_path(model_dir: Path, home: Path, articles: list[str]) -> dict:
 def markdown(res: dict) -> str:
     lines = [f"# diplotag benchmarks ({res['when']})", "", f"Machine: {res['machine']}", "",
              f"Corpus: {res['corpus']['articles']} articles, {res['corpus']['sentences']} sentences "
-             f"(mean {res['corpus']['mean_words']} words). F1: macro-F1 on the test split ({res['test_sentences']} sentences).",
-             "", "| variant | what | sentences/s | × naive (a) | × plain (b) | topics F1 | stance F1 | rhetoric F1 |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             f"(mean {res['corpus']['mean_words']} words); best of 3 passes. F1: macro-F1 on the test split "
+             f"({res['test_sentences']} sentences). Changed: share of the test and wire sentences "
+             f"({res['test_sentences'] + res.get('wire_sentences', 0)}) whose decision on any layer differs from plain fp32 (b).",
+             "", "| variant | what | sentences/s | × naive (a) | × plain (b) | topics F1 | stance F1 | rhetoric F1 | changed |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in res["throughput"]:
         f = r["macro_f1"]
+        ch = r.get("decisions_changed_vs_fp32")
         lines.append(f"| {r['variant']} | {r['description']} | {r['sentences_per_s']} | {r['x_vs_naive']} | "
-                     f"{r['x_vs_plain']} | {f['topics']:.3f} | {f['stance']:.3f} | {f['rhetoric']:.3f} |")
+                     f"{r['x_vs_plain']} | {f['topics']:.3f} | {f['stance']:.3f} | {f['rhetoric']:.3f} | "
+                     f"{'' if ch is None else f'{100 * ch:.1f} %'} |")
     ap = res["article_path"]
     sp = res["score_path"]
     naive = next(r for r in res["throughput"] if r["variant"] == "a_naive")["sentences_per_s"]
@@ -131,7 +136,9 @@ def main() -> None:
         "test_sentences": len(test),
     }
     print(f"corpus: {res['corpus']}", flush=True)
-    res["throughput"] = throughput.run(model_dir, home, sentences, test)
+    wire = [r.text for r in article_rows(Path("data/wire/articles.jsonl"))]
+    res["wire_sentences"] = len(wire)
+    res["throughput"] = throughput.run(model_dir, home, sentences, test, check_texts=wire)
     res["article_path"] = article_path(model_dir, home, articles)
     res["score_path"] = score_path(model_dir, home, articles)
     if not args.skip_service:

@@ -15,7 +15,7 @@ from diplotag.training.recipe import TrainConfig
 
 log = logging.getLogger("diplotag")
 DEVICES = click.Choice(["auto", "cpu", "cuda"])
-PRECISIONS = click.Choice(["auto", "fp32", "bf16", "fp16"])
+PRECISIONS = click.Choice(["auto", "int8", "fp32", "bf16", "fp16"])
 
 
 def _home(home: Path | None) -> Path:
@@ -213,6 +213,7 @@ def model_build_cmd(retrain: bool, data_dir: Path, force: bool, home: Path | Non
     cfg = TrainConfig(device=get_settings().device)
     train_and_save(cfg, Splits.load(data_dir), target, home=home_dir, version="1", extra_eval=wire_eval(data_dir))
     click.echo(f"default model trained: {target}")
+
 
 
 @click.command("score")

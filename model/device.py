@@ -46,7 +46,7 @@ def select_dtype(precision: str, device: torch.device) -> torch.dtype:
             raise BadInputError("precision fp16 is for GPUs; use bf16 or fp32 on CPU")
         return torch.float16
     if precision != "auto":
-        raise BadInputError(f"unknown precision {precision!r}: use auto, fp32, bf16 or fp16")
+        raise BadInputError(f"unknown precision {precision!r}: use auto, int8, fp32, bf16 or fp16")
     if device.type == "cuda":
         chosen = torch.float16
     else:

@@ -41,23 +41,65 @@ class Predictor:
     """Wraps a loaded classifier for inference on CPU or GPU."""
 
     def __init__(self, model: DiplotagClassifier, tokenizer: PreTrainedTokenizerBase,
-                 device: str = "auto", precision: str = "auto", batch_size: int = 32, cache_size: int = 0) -> None:
+                 device: str = "auto", precision: str = "auto", batch_size: int = 32, cache_size: int = 0,
+                 model_dir: Path | None = None) -> None:
+        """precision: auto (fp16 on GPU, bf16 on CPUs that compute it natively, else fp32), fp32, bf16, fp16
+        (GPU) or int8 (CPU, ONNX Runtime, built on first use into model_dir/onnx/). int8 is opt-in: it is
+        faster and keeps macro-F1, but changes some sentences' decisions (benchmarks/results)."""
         self.device = select_device(device)
-        self.dtype = select_dtype(precision, self.device)
-        self.model = model.to(self.device, dtype=self.dtype).eval()
         self.tokenizer = tokenizer
         self.config = model.config
         self.batch_size = batch_size
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = OrderedDict()
         self._lock = threading.Lock()
+        self.runtime = "torch"
+        if precision == "int8":
+            self.model, self.dtype, self.runtime = self._int8_engine(model, model_dir), None, "onnxruntime"
+        else:
+            self.dtype = select_dtype(precision, self.device)
+            self.model = model.to(self.device, dtype=self.dtype).eval()
+
+    @property
+    def precision(self) -> str:
+        """What scores sentences: int8, bfloat16, float16 or float32."""
+        return "int8" if self.dtype is None else str(self.dtype).replace("torch.", "")
+
+    def _int8_engine(self, model: DiplotagClassifier, model_dir: Path | None):
+        """The int8 ONNX model of model_dir (built on first use), compared with fp32 on the check sentences."""
+        from diplotag.errors import BadInputError, ModelUnavailableError
+        from diplotag.model import onnx_int8
+
+        if self.device.type != "cpu":
+            raise BadInputError("precision int8 runs on CPU only; use fp16 or bf16 on a GPU")
+        if model_dir is None:
+            raise BadInputError("precision int8 needs a model directory (Predictor.from_pretrained)")
+        if not onnx_int8.runtime_available():
+            raise ModelUnavailableError("precision int8 needs onnxruntime and onnx: pip install onnxruntime onnx")
+        try:
+            path = onnx_int8.int8_path(model_dir) or onnx_int8.build_int8(model_dir, model, self.tokenizer)
+            engine = onnx_int8.Int8Classifier(path)
+        except OSError as exc:
+            raise ModelUnavailableError(f"precision int8: cannot build or open the int8 model in {model_dir}: {exc}") from exc
+        texts = _check_sentences(model_dir)
+        self.model, self.dtype = model.float().eval(), torch.float32
+        reference = self._score(texts)
+        self.model, self.dtype = engine, None
+        got = self._score(texts)
+        agreement, diff = onnx_int8.probe_agreement(
+            {"topics": reference.topics, "stance": reference.stance, "rhetoric": reference.rhetoric},
+            {"topics": got.topics, "stance": got.stance, "rhetoric": got.rhetoric}, self.config.topic_thresholds)
+        level = logging.INFO if agreement >= onnx_int8.PROBE_MIN_AGREEMENT else logging.WARNING
+        log.log(level, "precision int8 (ONNX Runtime): same decisions as fp32 on %.0f%% of %d check sentences, "
+                "max probability difference %.3f", 100 * agreement, len(texts), diff)
+        return engine
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str = "auto", precision: str = "auto",
                         batch_size: int = 32, home: Path | None = None, cache_size: int = 0) -> Predictor:
         model, tokenizer = DiplotagClassifier.from_pretrained(directory, home=home)
         return cls(model, tokenizer, device=device, precision=precision, batch_size=batch_size,
-                   cache_size=cache_size)
+                   cache_size=cache_size, model_dir=Path(directory))
 
     @property
     def max_length(self) -> int:
@@ -151,3 +193,14 @@ class Predictor:
 
     def predict(self, texts: Sequence[str], thresholds: dict[str, float] | None = None) -> list[SentencePrediction]:
         return self.to_predictions(self.score(texts), texts=texts, thresholds=thresholds)
+
+
+def _check_sentences(model_dir: Path) -> list[str]:
+    """The probe's sentences, or the French sentences the e5 conversion is checked on."""
+    import json
+
+    try:
+        return json.loads((model_dir / "probe.json").read_text(encoding="utf-8"))["sentences"]
+    except (OSError, ValueError, KeyError):
+        path = Path(__file__).with_name("e5_check_sentences.txt")
+        return [t for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]

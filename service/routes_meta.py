@@ -46,7 +46,7 @@ async def model_info(holder: HolderDep) -> dict[str, Any]:
         "thresholds": cfg.thresholds,
         "temperatures": cfg.temperatures,
         "device": str(loaded.predictor.device),
-        "precision": str(loaded.predictor.dtype).replace("torch.", ""),
+        "precision": loaded.predictor.precision,
         "evaluation": evaluation,
     }
 

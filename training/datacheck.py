@@ -13,6 +13,7 @@ from diplotag.model.schema import RHETORIC, STANCES, TOPICS
 from diplotag.training.data import SPLITS, Row, read_jsonl, split_paths
 
 JACCARD = 0.8
+LEAK_JACCARD = 0.6  # the split rule: closer sentences must share a split, so none may cross into the wire test set
 MAX_WORDS = 100
 COVERAGE = {
     "sentences": 4000,
@@ -156,5 +157,26 @@ def check_data_dir(data_dir: Path, coverage: bool = True) -> CheckReport:
         report = CheckReport(counts={"-": {"sentences": 0}})
         report.problems = problems
         return report
-    return check_rows(splits, files, coverage=coverage)
+    report = check_rows(splits, files, coverage=coverage)
+    wire = data_dir / "wire" / "articles.jsonl"
+    if wire.is_file():
+        report.problems.extend(wire_leaks(splits, files, wire))
+    return report
+
+
+def wire_leaks(splits: dict[str, list[Row]], files: dict[str, Path], wire: Path,
+               threshold: float = LEAK_JACCARD) -> list[str]:
+    """Sentences of the splits that nearly repeat a sentence of the held-out wire articles."""
+    from diplotag.training.wire import article_rows
+
+    held = article_rows(wire)
+    ours = [(f"{files[s]}:{r.line}", tokens(r.text)) for s in splits for r in splits[s]]
+    items = ours + [(f"{wire} ({r.id})", tokens(r.text)) for r in held]
+    problems = []
+    for i, j, jac in near_duplicates(items, threshold):
+        if (i < len(ours)) != (j < len(ours)):
+            a, b = (i, j) if i < len(ours) else (j, i)
+            problems.append(f"{items[a][0]}: near-duplicate of the wire test sentence {items[b][0]} "
+                            f"(token Jaccard {jac:.2f})")
+    return problems
 

@@ -1,5 +1,8 @@
 """Cohen's kappa between the first annotation and the independent second one (420 sentences).
 
+With --wire-style: the wire-style training articles (every sentence labelled by its author, in
+train/dev) against their blind second annotation (agreement/wire_style_second_annotation.jsonl).
+
 data/agreement/first_annotation.jsonl holds the sample's labels as first written (frozen before
 adjudication); second_annotation.jsonl the independent labels; adjudication.jsonl every
 disagreement with its final labels.
@@ -9,6 +12,7 @@ Usage: python data/tools/agreement.py   (prints a Markdown table)
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from sklearn.metrics import cohen_kappa_score
@@ -22,10 +26,7 @@ def load(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def main() -> None:
-    first = {r["id"]: r for r in load(DATA / "agreement" / "first_annotation.jsonl")}
-    second = load(DATA / "agreement" / "second_annotation.jsonl")
-    adjudicated = {r["id"]: r for r in load(DATA / "agreement" / "adjudication.jsonl")}
+def table(first: dict[str, dict], second: list[dict]) -> None:
     ids = [r["id"] for r in second]
     print("| layer | Cohen's kappa | raw agreement | positives (first / second) |\n|---|---:|---:|---:|")
     for t in TOPICS:
@@ -38,6 +39,21 @@ def main() -> None:
         b = [r[head] for r in second]
         agree = sum(x == y for x, y in zip(a, b, strict=True)) / len(a)
         print(f"| {head} | {cohen_kappa_score(a, b):.3f} | {agree:.1%} | – |")
+    whole = sum(set(first[i]["topics"]) == set(r["topics"]) and first[i]["stance"] == r["stance"]
+                and first[i]["rhetoric"] == r["rhetoric"] for i, r in zip(ids, second, strict=True))
+    print(f"\nidentical on all three layers: {whole} of {len(ids)} ({whole / len(ids):.1%})")
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--wire-style"]:
+        rows = [r for split in ("train", "dev") for r in load(DATA / f"{split}.jsonl") if r.get("source") == "wire-style"]
+        table({r["id"]: r for r in rows}, load(DATA / "agreement" / "wire_style_second_annotation.jsonl"))
+        return
+    first = {r["id"]: r for r in load(DATA / "agreement" / "first_annotation.jsonl")}
+    second = load(DATA / "agreement" / "second_annotation.jsonl")
+    adjudicated = {r["id"]: r for r in load(DATA / "agreement" / "adjudication.jsonl")}
+    table(first, second)
+    ids = [r["id"] for r in second]
     kept = [r["kept"] for r in adjudicated.values()]
     print(f"\n{len(ids)} sentences double-annotated; {len(adjudicated)} disagreed on at least one layer; "
           f"adjudication kept the first annotation {kept.count('A')} times, the second {kept.count('B')} times, "
