@@ -20,6 +20,7 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import gpu_sweep  # noqa: E402
 import score_memory  # noqa: E402
 import service_load  # noqa: E402
 import throughput  # noqa: E402
@@ -67,6 +68,39 @@ def score_path(model_dir: Path, home: Path, articles: list[str]) -> dict:
             "sentences_per_s": round(report.sentences / report.seconds, 1)}
 
 
+def update_readme(table: str, readme: Path = HERE.parent / "README.md") -> None:
+    """Put the latest table between the README's bench markers (headings one level down)."""
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    text = readme.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        return
+    body = table.replace("# diplotag benchmarks (", "#### Latest run (", 1)
+    head, rest = text.split(start, 1)
+    readme.write_text(f"{head}{start}\n{body.strip()}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
+
+
+def targets(res: dict) -> list[str]:
+    """The issue's targets against this run."""
+    rows = {r["variant"]: r for r in res["throughput"]}
+    c = rows["c_diplotag_default"]
+    loss = max([0.0] + [-d for d in c["f1_delta_vs_fp32"].values()])
+    out = ["Targets:", "",
+           f"- (c) vs naive (a): {c['x_vs_naive']}× (target ≥ 6×): {'met' if c['x_vs_naive'] >= 6 else 'short'}",
+           f"- (c) vs plain (b): {c['x_vs_plain']}× (target ≥ 2.5×): {'met' if c['x_vs_plain'] >= 2.5 else 'short'}",
+           f"- largest macro-F1 loss of (c) against fp32: {loss:.3f} (target ≤ 0.005): "
+           f"{'met' if loss <= 0.005 else 'short'}"]
+    sv = res.get("service")
+    if sv:
+        four = next((r for r in sv["runs"] if r["batcher"] == "on" and r["clients"] == 4), None)
+        if four:
+            out.append(f"- service p95 at 4 clients: {four['p95_s']} s (target ≤ 0.5 s): "
+                       f"{'met' if four['p95_s'] <= 0.5 else 'short'}")
+        if sv.get("soak"):
+            out.append(f"- 16 clients for {sv['soak'].get('seconds', 60)} s: {sv['soak']['errors']} errors (target 0): "
+                       f"{'met' if sv['soak']['errors'] == 0 else 'short'}")
+    return out + [""]
+
+
 def markdown(res: dict) -> str:
     lines = [f"# diplotag benchmarks ({res['when']})", "", f"Machine: {res['machine']}", "",
              f"Corpus: {res['corpus']['articles']} articles, {res['corpus']['sentences']} sentences "
@@ -97,6 +131,11 @@ def markdown(res: dict) -> str:
                          f"{r['p50_s']} | {r['p95_s']} | {r['p99_s']} |")
         rss = ", ".join(f"batcher {k}: {v} MB" for k, v in sv["peak_rss_mb"].items())
         lines += ["", f"Service peak RSS under this load: {rss}.", ""]
+    lines += targets(res)
+    if res.get("gpu"):
+        lines += [gpu_sweep.markdown(res["gpu"])]
+    else:
+        lines += ["GPU: none on this machine (the CUDA path is exercised on CPU by `benchmarks/gpu_sweep.py --device cpu`).", ""]
     mem = res.get("score_memory")
     if mem:
         lines += ["`diplotag score` peak memory:", "", "| sentences | documents | peak RSS MB | seconds | sentences/s |",
@@ -119,6 +158,7 @@ def main() -> None:
     if args.render:
         res = json.loads((HERE / "results" / "latest.json").read_text(encoding="utf-8"))
         (HERE / "results" / "latest.md").write_text(markdown(res), encoding="utf-8")
+        update_readme(markdown(res))
         return
     logging.basicConfig(level=logging.WARNING)
     home = get_settings().home_dir
@@ -146,11 +186,15 @@ def main() -> None:
                                           soak_seconds=15 if args.quick else 60)
     if not args.skip_memory:
         res["score_memory"] = score_memory.run(model_dir, articles, (5_000, 50_000) if args.quick else (20_000, 200_000))
+    if torch.cuda.is_available():
+        res["gpu"] = gpu_sweep.run(model_dir, sentences, "cuda")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     md = markdown(res)
     (out / "latest.md").write_text(md, encoding="utf-8")
+    if not (args.quick or args.skip_service or args.skip_memory):
+        update_readme(md)  # the README shows the latest complete run only
     print(md)
 
 

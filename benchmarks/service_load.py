@@ -101,6 +101,7 @@ def run(model_dir: Path, article: str, seconds: float = 15, soak_seconds: float 
             if batcher == "on":
                 soak = asyncio.run(load(server.url, article, 16, soak_seconds, 100_000))
                 soak["batcher"] = batcher
+                soak["seconds"] = soak_seconds
                 out["soak"] = soak
                 print(f"soak 16 clients {soak_seconds:.0f}s: {soak}", flush=True)
         finally:
