@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from diplotag.model.classifier import DiplotagClassifier  # noqa: E402
-from diplotag.model.predictor import Predictor  # noqa: E402
+from diplotag.model.predictor import Predictor, pad_batch  # noqa: E402
 
 BATCH_SIZES = (32, 64, 128, 256, 512, 1024)
 
@@ -47,14 +47,9 @@ def one_cell(pred: Predictor, texts: list[str], batch_size: int) -> dict:
         for i in range(0, len(texts), batch_size):
             idx = order[i: i + batch_size]
             t1 = time.perf_counter()
-            width = max(len(ids[j]) for j in idx)
-            batch = np.full((len(idx), width), pad, dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, j in enumerate(idx):
-                batch[row, : len(ids[j])] = ids[j]
-                mask[row, : len(ids[j])] = 1
-            input_ids = torch.from_numpy(batch).to(device, non_blocking=True)
-            attention = torch.from_numpy(mask).to(device, non_blocking=True)
+            input_ids, attention = pad_batch([ids[j] for j in idx], pad)
+            input_ids = input_ids.to(device, non_blocking=True)
+            attention = attention.to(device, non_blocking=True)
             _sync(device)
             t2 = time.perf_counter()
             out = pred.model(input_ids, attention)

@@ -155,12 +155,7 @@ class Predictor:
         with self._lock, torch.inference_mode():
             for i in range(0, n, bs):
                 idx = order[i : i + bs]
-                width = max(len(ids[j]) for j in idx)
-                input_ids = torch.full((len(idx), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(idx), width), dtype=torch.long)
-                for row, j in enumerate(idx):
-                    input_ids[row, : len(ids[j])] = torch.tensor(ids[j])
-                    mask[row, : len(ids[j])] = 1
+                input_ids, mask = pad_batch([ids[j] for j in idx], pad)
                 logits = self.model(input_ids.to(self.device), mask.to(self.device))
                 out_t[idx] = torch.sigmoid(logits["topics"].float()).cpu().numpy()
                 out_s[idx] = torch.softmax(logits["stance"].float() / t_s, -1).cpu().numpy()
@@ -193,6 +188,17 @@ class Predictor:
 
     def predict(self, texts: Sequence[str], thresholds: dict[str, float] | None = None) -> list[SentencePrediction]:
         return self.to_predictions(self.score(texts), texts=texts, thresholds=thresholds)
+
+
+def pad_batch(rows: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id lists -> (input_ids, attention_mask), right-padded to the longest row."""
+    width = max(len(r) for r in rows)
+    input_ids = np.full((len(rows), width), pad, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, r in enumerate(rows):
+        input_ids[i, : len(r)] = r
+        mask[i, : len(r)] = 1
+    return torch.from_numpy(input_ids), torch.from_numpy(mask)
 
 
 def _check_sentences(model_dir: Path) -> list[str]:
