@@ -148,13 +148,11 @@ class Predictor:
         if n == 0:
             return Scores(out_t, out_s, out_r, np.zeros(0, dtype=bool))
         ids, truncated = self.encode(texts)
-        order = np.argsort([len(x) for x in ids], kind="stable")
         bs = batch_size or self.batch_size
         pad = self.tokenizer.pad_token_id or 0
         t_s, t_r = cfg.temperatures["stance"], cfg.temperatures["rhetoric"]
         with self._lock, torch.inference_mode():
-            for i in range(0, n, bs):
-                idx = order[i : i + bs]
+            for idx in plan_batches([len(x) for x in ids], bs):
                 input_ids, mask = pad_batch([ids[j] for j in idx], pad)
                 logits = self.model(input_ids.to(self.device), mask.to(self.device))
                 out_t[idx] = torch.sigmoid(logits["topics"].float()).cpu().numpy()
@@ -188,6 +186,33 @@ class Predictor:
 
     def predict(self, texts: Sequence[str], thresholds: dict[str, float] | None = None) -> list[SentencePrediction]:
         return self.to_predictions(self.score(texts), texts=texts, thresholds=thresholds)
+
+
+# A batch holds at most batch_size sentences and batch_size * TOKENS_PER_SENTENCE padded tokens, and
+# its longest sentence is at most WIDTH_RATIO times its shortest (+ WIDTH_SLACK tokens): a single
+# 25-sentence article then runs as a few well-filled batches instead of one padded to its longest
+# sentence (1.9x faster on these CPUs, no change on large inputs; benchmarks/).
+TOKENS_PER_SENTENCE = 32
+WIDTH_RATIO = 1.5
+WIDTH_SLACK = 2
+
+
+def plan_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
+    """Indices of each batch: sentences sorted by token length, cut by count, token budget and width."""
+    order = np.argsort(lengths, kind="stable")
+    budget = batch_size * TOKENS_PER_SENTENCE
+    batches: list[np.ndarray] = []
+    start = 0
+    for k in range(1, len(order) + 1):
+        if k == len(order):
+            batches.append(order[start:k])
+            break
+        width = lengths[order[k]]
+        count = k - start + 1
+        if count > batch_size or count * width > budget or width > WIDTH_RATIO * lengths[order[start]] + WIDTH_SLACK:
+            batches.append(order[start:k])
+            start = k
+    return batches
 
 
 def pad_batch(rows: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:

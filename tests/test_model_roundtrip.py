@@ -142,3 +142,20 @@ def test_cache_returns_the_same_scores(tiny_model):
         assert a.truncated.tolist() == b.truncated.tolist()
     assert len(cached._cache) == 3
     assert len(cached.score([])) == 0
+
+
+def test_plan_batches_covers_every_sentence_once_within_limits():
+    from diplotag.model.predictor import WIDTH_RATIO, WIDTH_SLACK, plan_batches
+
+    rng = np.random.default_rng(3)
+    lengths = [int(x) for x in rng.integers(3, 120, size=500)]
+    batches = plan_batches(lengths, 32)
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(500))
+    for b in batches:
+        widths = [lengths[i] for i in b]
+        assert len(b) <= 32
+        assert len(b) == 1 or (len(b) * max(widths) <= 32 * 32 and max(widths) <= WIDTH_RATIO * min(widths) + WIDTH_SLACK)
+    # one article's worth of mixed lengths is cut into several batches, not padded to its longest
+    assert len(plan_batches([10, 12, 14, 30, 33, 60, 64, 90], 32)) >= 3
+    assert plan_batches([], 32) == []
