@@ -2,7 +2,7 @@
 
 ONNX Runtime's dynamic quantisation (int8 weights per output channel, activations quantised on
 the fly per batch, VNNI where the CPU has it) is the fastest CPU variant measured here, but it
-moves single sentences: about 6 % of test and wire sentences get a different decision on some
+moves single sentences: 6-7 % of test and wire sentences get a different decision on some
 layer (bfloat16: 0.1-0.5 %), and topics macro-F1 lands 0.1-1.2 points under fp32 depending on
 how sentences are batched (benchmarks/). So it is opt-in (precision=int8), never chosen by auto. The file is built once per model directory
 (`onnx/model.int8.onnx`, keyed by a digest of the model's own files).
