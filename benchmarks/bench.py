@@ -104,7 +104,8 @@ def targets(res: dict) -> list[str]:
 def markdown(res: dict) -> str:
     lines = [f"# diplotag benchmarks ({res['when']})", "", f"Machine: {res['machine']}", "",
              f"Corpus: {res['corpus']['articles']} articles, {res['corpus']['sentences']} sentences "
-             f"(mean {res['corpus']['mean_words']} words); best of 3 passes. F1: macro-F1 on the test split "
+             f"(mean {res['corpus']['mean_words']} words); best of 3 passes; (a), (b) and (c) timed again "
+             f"in alternation (3 rounds) and reported from those rounds, so their ratios see the same machine load. F1: macro-F1 on the test split "
              f"({res['test_sentences']} sentences). Changed: share of the test and wire sentences "
              f"({res['test_sentences'] + res.get('wire_sentences', 0)}) whose decision on any layer differs from plain fp32 (b).",
              "", "| variant | what | sentences/s | × naive (a) | × plain (b) | topics F1 | stance F1 | rhetoric F1 | changed |",
