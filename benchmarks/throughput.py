@@ -23,7 +23,7 @@ import torch
 
 from diplotag.model.classifier import DiplotagClassifier
 from diplotag.model.config import ClassifierConfig
-from diplotag.model.predictor import Predictor, Scores
+from diplotag.model.predictor import Predictor, Scores, same_decisions
 from diplotag.training.data import Row, label_arrays
 from diplotag.training.evaluate import decisions
 from diplotag.training.metrics import layer_metrics
@@ -137,9 +137,7 @@ def f1(scores: Scores, rows: list[Row], thresholds: list[float]) -> dict[str, fl
 
 def changed(a: Scores, b: Scores, thresholds: list[float]) -> float:
     """Share of sentences with a different decision on any layer."""
-    da, db = decisions(a, thresholds), decisions(b, thresholds)
-    diff = (da["topics"] != db["topics"]).any(axis=1) | (da["stance"] != db["stance"]) | (da["rhetoric"] != db["rhetoric"])
-    return round(float(diff.mean()), 4)
+    return round(1.0 - float(same_decisions(a, b, thresholds).mean()), 4)
 
 
 def spread(texts: Sequence[str], n: int) -> list[str]:

@@ -215,7 +215,6 @@ def model_build_cmd(retrain: bool, data_dir: Path, force: bool, home: Path | Non
     click.echo(f"default model trained: {target}")
 
 
-
 @click.command("score")
 @click.argument("input_path", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="OUTPUT.jsonl or OUTPUT.parquet")

@@ -18,7 +18,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from diplotag.errors import ModelUnavailableError
@@ -28,7 +27,7 @@ ONNX_DIR = "onnx"
 INT8_FILE = "model.int8.onnx"
 STAMP_FILE = "source.json"
 # Below this share of check sentences with fp32's decisions, loading int8 logs a warning.
-PROBE_MIN_AGREEMENT = 0.9
+MIN_AGREEMENT = 0.9
 
 
 def runtime_available() -> bool:
@@ -125,13 +124,3 @@ class Int8Classifier:
         return {"topics": torch.from_numpy(topics), "stance": torch.from_numpy(stance),
                 "rhetoric": torch.from_numpy(rhetoric)}
 
-
-def probe_agreement(expected: dict[str, np.ndarray], got: dict[str, np.ndarray],
-                    thresholds: list[float]) -> tuple[float, float]:
-    """(share of probe sentences with identical decisions on all three layers, max probability difference)."""
-    th = np.asarray(thresholds)
-    same = ((expected["topics"] >= th) == (got["topics"] >= th)).all(axis=1)
-    for head in ("stance", "rhetoric"):
-        same &= expected[head].argmax(1) == got[head].argmax(1)
-    diff = max(float(np.max(np.abs(expected[k] - got[k]))) for k in ("topics", "stance", "rhetoric"))
-    return float(same.mean()), diff

@@ -13,13 +13,9 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from diplotag.model.schema import TOPICS, validate_labels
+from authored import read_authored, text_key
 
 FIELDS = ("id", "text", "topics", "stance", "rhetoric", "source", "article")
-
-
-def _key(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 def main() -> None:
@@ -32,25 +28,12 @@ def main() -> None:
     rng = random.Random(args.seed)
     held = [json.loads(line) for split in ("train", "dev", "test")
             for line in (args.out / f"{split}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    existing = {r["id"] for r in held}
-    seen = {_key(r["text"]) for r in held}
+    taken_ids = frozenset(r["id"] for r in held)
+    seen = {text_key(r["text"]) for r in held}
     out: dict[str, list[dict]] = {"train": [], "dev": []}
     for path in args.inputs:
         articles: dict[str, list[dict]] = defaultdict(list)
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            problems = validate_labels(row)
-            if problems:
-                raise SystemExit(f"{path}:{n}: {problems}")
-            if row["id"] in existing:
-                raise SystemExit(f"{path}:{n}: id {row['id']} is already in the data")
-            if _key(row["text"]) in seen:  # recurring boilerplate ("(Avec agences)"): keep the first
-                print(f"drop exact duplicate {path}:{n}")
-                continue
-            seen.add(_key(row["text"]))
-            row["topics"] = [t for t in TOPICS if t in row["topics"]]
+        for _, row in read_authored(path, seen, taken_ids):
             articles[row["article"]].append({k: row[k] for k in FIELDS})
         names = sorted(articles)
         dev = set(rng.sample(names, args.dev_per_file))

@@ -13,7 +13,8 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from diplotag.model.schema import TOPICS, validate_labels
+from authored import read_authored
+
 from diplotag.training.datacheck import near_duplicates, tokens
 
 FIELDS = ("id", "text", "topics", "stance", "rhetoric", "source", "note")
@@ -26,21 +27,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2026)
     args = ap.parse_args()
 
-    rows, seen = [], set()
+    rows: list[dict] = []
+    seen: set[str] = set()
     for path in args.inputs:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            problems = validate_labels(row)
-            if problems:
-                raise SystemExit(f"{path}:{n}: {problems}")
-            key = " ".join(row["text"].lower().split())
-            if key in seen:
-                print(f"drop exact duplicate {path}:{n}")
-                continue
-            seen.add(key)
-            row["topics"] = [t for t in TOPICS if t in row["topics"]]
+        for _, row in read_authored(path, seen):
             rows.append({k: row[k] for k in FIELDS if k in row})
 
     items = [(r["id"], tokens(r["text"])) for r in rows]
