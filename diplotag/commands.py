@@ -16,6 +16,8 @@ from diplotag.training.recipe import TrainConfig
 log = logging.getLogger("diplotag")
 DEVICES = click.Choice(["auto", "cpu", "cuda"])
 PRECISIONS = click.Choice(["auto", "int8", "fp32", "bf16", "fp16"])
+COMPILES = click.Choice(["auto", "on", "off"])
+COMPILE_HELP = "Compile the encoder (about 21 s once, +12 % sentences/s on CPU bf16); default DIPLOTAG_COMPILE or auto."
 
 
 def _home(home: Path | None) -> Path:
@@ -162,8 +164,9 @@ def data_check_cmd(data_dir: Path, no_coverage: bool) -> None:
 @click.option("--model", default=None, help="Model directory (default: DIPLOTAG_MODEL or the default model).")
 @click.option("--device", type=DEVICES, default=None)
 @click.option("--precision", type=PRECISIONS, default=None)
+@click.option("--compile", "compile_", type=COMPILES, default=None, help=COMPILE_HELP)
 @click.option("--no-batching", is_flag=True, help="Score each request on its own (no dynamic batcher).")
-def serve_cmd(host, port, model, device, precision, no_batching) -> None:
+def serve_cmd(host, port, model, device, precision, compile_, no_batching) -> None:
     """Serve the HTTP API and the web page with uvicorn."""
     import uvicorn
 
@@ -171,7 +174,8 @@ def serve_cmd(host, port, model, device, precision, no_batching) -> None:
     from diplotag.service.app import create_app
 
     s = get_settings()
-    updates = {k: v for k, v in {"device": device, "precision": precision, "model": model}.items() if v}
+    updates = {k: v for k, v in {"device": device, "precision": precision, "model": model,
+                                 "compile": compile_}.items() if v}
     settings = s.model_copy(update=updates)
     path = paths.resolve_model_dir(settings.model, settings.home_dir)
     if not path.is_dir():
@@ -228,13 +232,15 @@ def model_build_cmd(retrain: bool, data_dir: Path, force: bool, home: Path | Non
 @click.option("--device", type=DEVICES, default=None)
 @click.option("--precision", type=PRECISIONS, default=None)
 @click.option("--batch-size", type=int, default=None)
+@click.option("--compile", "compile_", type=COMPILES, default=None,
+              help=COMPILE_HELP + " auto compiles inputs of 16 MB or more.")
 @click.option("--no-progress", is_flag=True)
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: this process; ray: Ray Data (pip install 'diplotag[ray]'), output is a Parquet directory.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Ray: actors holding the model.")
 @click.option("--ray-address", default=None, help="Ray: cluster address (ray://HEAD:10001); default RAY_ADDRESS or local.")
 def score_cmd(input_path, output, model, id_field, text_field, sentences_field, per_sentence, resume, no_text,
-              device, precision, batch_size, no_progress, engine, workers, ray_address) -> None:
+              device, precision, batch_size, compile_, no_progress, engine, workers, ray_address) -> None:
     """Score a collection (JSONL, CSV or Parquet; one document a row) into JSONL or Parquet.
 
     Exit status: 0 when every row was scored; 100+N when N rows (N capped at 99) went to
@@ -255,7 +261,7 @@ def score_cmd(input_path, output, model, id_field, text_field, sentences_field, 
 
         report = score_with_ray(paths.resolve_model_dir(model, s.home_dir), input_path, output, opts, workers=workers,
                                 address=ray_address, device=device or s.device, precision=precision or s.precision,
-                                home=s.home_dir)
+                                home=s.home_dir, compile=compile_ or s.compile)
         click.echo(f"scored {report.documents} documents in {report.seconds:.1f} s with Ray; {report.errors} errors "
                    f"-> {output}", err=True)
         if report.errors:
@@ -264,6 +270,7 @@ def score_cmd(input_path, output, model, id_field, text_field, sentences_field, 
     predictor = Predictor.from_pretrained(paths.resolve_model_dir(model, s.home_dir), device=device or s.device,
                                           precision=precision or s.precision, batch_size=batch_size or s.batch_size,
                                           home=s.home_dir, cache_size=s.cache_size)
+    predictor.maybe_compile(compile_ or s.compile, input_bytes=input_path.stat().st_size)
     try:
         report = score_file(predictor, input_path, output, opts)
     except KeyboardInterrupt:

@@ -23,7 +23,7 @@ class DocumentScorer:
     """A Ray actor: loads the model once, scores batches of documents."""
 
     def __init__(self, model_dir: str, opts: ScoreOptions, device: str, precision: str, home: str | None,
-                 threads: int) -> None:
+                 threads: int, compile: str = "off", input_bytes: int | None = None) -> None:
         import torch
 
         from diplotag.model.predictor import Predictor
@@ -32,6 +32,7 @@ class DocumentScorer:
         self.opts = opts
         self.predictor = Predictor.from_pretrained(Path(model_dir), device=device, precision=precision,
                                                    home=Path(home) if home else None, cache_size=10_000)
+        self.predictor.maybe_compile(compile, input_bytes=input_bytes)
 
     def __call__(self, batch):
         import pyarrow as pa
@@ -55,7 +56,7 @@ class DocumentScorer:
 
 def score_with_ray(model_dir: Path, input_path: Path, output: Path, opts: ScoreOptions, workers: int = 1,
                    address: str | None = None, device: str = "auto", precision: str = "auto",
-                   home: Path | None = None, batch_documents: int = 64) -> ScoreReport:
+                   home: Path | None = None, batch_documents: int = 64, compile: str = "auto") -> ScoreReport:
     try:
         import ray
     except ImportError as exc:
@@ -83,7 +84,8 @@ def score_with_ray(model_dir: Path, input_path: Path, output: Path, opts: ScoreO
         num_cpus=actor_cpus,
         fn_constructor_kwargs={"model_dir": str(model_dir), "opts": opts, "device": "cuda" if gpus else device,
                                "precision": precision, "home": str(home) if home else None,
-                               "threads": max(1, int(actor_cpus))},
+                               "threads": max(1, int(actor_cpus)), "compile": compile,
+                               "input_bytes": input_path.stat().st_size},
     ).materialize()
     errors = scored.filter(lambda r: r["error"] is not None).select_columns(["id", "error"]).take_all()
     ok = scored.filter(lambda r: r["error"] is None).drop_columns(["error"])

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Device = Literal["auto", "cpu", "cuda"]
 Precision = Literal["auto", "int8", "fp32", "bf16", "fp16"]
+Compile = Literal["auto", "on", "off"]
 
 
 class Settings(BaseSettings):
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     )
     device: Device = "auto"
     precision: Precision = "auto"
+    compile: Compile = Field(default="auto", description=(
+        "Compile the encoder with TorchInductor (about 21 s once, then +12 % sentences/s on CPU bf16). "
+        "auto: the service and large `diplotag score` inputs compile, everything else runs eager."))
     batch_size: int = Field(default=32, ge=1, le=4096)
     cache_size: int = Field(default=10_000, ge=0, description="Sentences kept in the LRU score cache (0: off).")
     threads: int | None = Field(default=None, ge=1)

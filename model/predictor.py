@@ -61,6 +61,8 @@ class Predictor:
         self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = OrderedDict()
         self._lock = threading.Lock()
         self.runtime = "torch"
+        self.model_dir = model_dir
+        self.compiled = False
         if precision == "int8":
             self.model, self.dtype, self.runtime = self._int8_engine(model, model_dir), None, "onnxruntime"
         else:
@@ -98,6 +100,30 @@ class Predictor:
         log.log(level, "precision int8 (ONNX Runtime): same decisions as fp32 on %.0f%% of %d check sentences, "
                 "max probability difference %.3f", 100 * agreement, len(texts), diff)
         return engine
+
+    def maybe_compile(self, setting: str = "on", input_bytes: int | None = None) -> bool:
+        """Compile the encoder when setting (auto/on/off) asks for it (model/compiled.py), checked against
+        eager on the probe sentences; returns whether the encoder now runs compiled."""
+        from diplotag.model import compiled
+
+        if self.compiled or not compiled.wanted(setting, self.device, self.dtype, input_bytes):
+            return self.compiled
+        texts = _check_sentences(self.model_dir)
+        reference = self._score(texts)
+        eager = self.model
+
+        def check(candidate) -> float:
+            self.model = candidate
+            try:
+                got = self._score(texts)
+                self._score(texts[:1])
+            finally:
+                self.model = eager
+            return float(same_decisions(reference, got, self.config.topic_thresholds).mean())
+
+        self.model = compiled.compile_encoder(eager, check, self.device, self.dtype)
+        self.compiled = self.model is not eager
+        return self.compiled
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str = "auto", precision: str = "auto",
@@ -230,11 +256,13 @@ def pad_batch(rows: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, to
     return torch.from_numpy(input_ids), torch.from_numpy(mask)
 
 
-def _check_sentences(model_dir: Path) -> list[str]:
+def _check_sentences(model_dir: Path | None) -> list[str]:
     """The probe's sentences, or the French sentences the e5 conversion is checked on."""
     import json
 
     try:
+        if model_dir is None:
+            raise OSError("no model directory")
         return json.loads((model_dir / "probe.json").read_text(encoding="utf-8"))["sentences"]
     except (OSError, ValueError, KeyError):
         path = Path(__file__).with_name("e5_check_sentences.txt")

@@ -47,6 +47,7 @@ async def model_info(holder: HolderDep) -> dict[str, Any]:
         "temperatures": cfg.temperatures,
         "device": str(loaded.predictor.device),
         "precision": loaded.predictor.precision,
+        "compiled": loaded.predictor.compiled,
         "evaluation": evaluation,
     }
 

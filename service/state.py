@@ -46,6 +46,7 @@ class ModelHolder:
         predictor = Predictor.from_pretrained(path, device=s.device, precision=s.precision,
                                               batch_size=s.batch_size, home=s.home_dir,
                                               cache_size=s.cache_size)
+        predictor.maybe_compile(s.compile)
         predictor.score(["Warm-up."])
         metrics_file = path / "metrics.json"
         try:

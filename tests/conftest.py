@@ -73,7 +73,7 @@ def make_client(tiny_model, _isolated_home):
 
     def make(batching: bool = True, model_path=tiny_model, **overrides) -> TestClient:
         """model_path=None: serve the current model of DIPLOTAG_HOME and follow its index."""
-        settings = Settings(home=_isolated_home, device="cpu", precision="fp32", **overrides)
+        settings = Settings(**{"home": _isolated_home, "device": "cpu", "precision": "fp32", **overrides})
         app = create_app(settings, model_path=model_path, batching=batching)
         client = TestClient(app)
         client.__enter__()

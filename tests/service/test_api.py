@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from diplotag.model.schema import RHETORIC, STANCES, TOPICS
 
@@ -66,10 +67,27 @@ def test_meta_routes(client):
     assert labels["topics"] == list(TOPICS) and labels["version"] == "1"
     info = client.get("/v1/model").json()
     assert info["model"]["version"] == "1"
+    assert info["compiled"] is False  # compile=auto: fp32 stays eager
     assert "test" in info["evaluation"]
     assert info["evaluation"]["test"]["baseline"]["topics"]["macro_f1"] >= 0
     assert client.get("/").status_code == 200 and "<textarea" in client.get("/").text
     assert client.get("/openapi.json").json()["paths"]["/v1/classify"]["post"]
+
+
+def test_service_compiles_the_encoder_when_asked(make_client):
+    from diplotag.model import compiled
+
+    if compiled.unavailable_reason(torch.device("cpu"), torch.bfloat16):
+        pytest.skip(compiled.unavailable_reason(torch.device("cpu"), torch.bfloat16))
+    eager = make_client(precision="bf16", compile="off")
+    fast = make_client(precision="bf16", compile="on")
+    assert fast.get("/v1/model").json()["compiled"] is True
+    text = "La Chine s'oppose aux sanctions unilatérales. Les deux pays renforceront leur coopération."
+    a = eager.post("/v1/classify", json={"text": text}).json()["sentences"]
+    b = fast.post("/v1/classify", json={"text": text}).json()["sentences"]
+    assert [s["stance"]["label"] for s in a] == [s["stance"]["label"] for s in b]
+    for x, y in zip(a, b, strict=True):
+        assert all(abs(x["topics"][t] - y["topics"][t]) < 0.02 for t in x["topics"])
 
 
 def test_metrics_count_requests_and_sentences(client):
