@@ -57,3 +57,19 @@ def test_probe_names_a_wrong_adapter(assembled, tmp_path):
     save_file(weights, str(path))
     with pytest.raises(ModelUnavailableError, match="wrong adapter"):
         DiplotagClassifier.from_pretrained(d, home=home)
+
+
+def test_compiled_bf16_default_model_keeps_the_probe_decisions(assembled):
+    """The service's default on AMX CPUs: bf16, compiled. It must keep the decisions of fp32."""
+    import numpy as np
+
+    from diplotag.model.predictor import Predictor, same_decisions
+
+    home, target = assembled
+    texts = json.loads((target / "probe.json").read_text())["sentences"]
+    fp32 = Predictor.from_pretrained(target, device="cpu", precision="fp32", home=home).score(texts)
+    pred = Predictor.from_pretrained(target, device="cpu", precision="bf16", home=home)
+    assert pred.maybe_compile("on") is True
+    got = pred.score(texts)
+    assert same_decisions(fp32, got, pred.config.topic_thresholds).mean() >= 0.96
+    assert np.abs(got.stance - fp32.stance).max() < 0.1

@@ -57,12 +57,12 @@ def test_pair_padded_runs_one_row_as_two():
 
 
 def _eager_scores(tiny_model):
-    return Predictor.from_pretrained(tiny_model, device="cpu", precision="bf16").score(TEXTS)
+    return Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32").score(TEXTS)
 
 
 def test_no_compiler_stays_eager_and_says_why(tiny_model, monkeypatch, caplog):
     monkeypatch.setattr(compiled.shutil, "which", lambda name: None)
-    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="bf16")
+    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32")
     with caplog.at_level(logging.WARNING, logger="diplotag.model.compiled"):
         assert pred.maybe_compile("on") is False
     assert not pred.compiled and "no C++ compiler" in caplog.text
@@ -76,7 +76,7 @@ def test_compilation_error_stays_eager(tiny_model, monkeypatch, caplog):
         return run
 
     monkeypatch.setattr(torch, "compile", broken)
-    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="bf16")
+    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32")
     with caplog.at_level(logging.WARNING, logger="diplotag.model.compiled"):
         assert pred.maybe_compile("on") is False
     assert "compilation failed: inductor exploded" in caplog.text and "traceback" not in caplog.text
@@ -91,7 +91,7 @@ def test_compiled_model_that_disagrees_is_undone(tiny_model, monkeypatch, caplog
         return run
 
     monkeypatch.setattr(torch, "compile", wrong)
-    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="bf16")
+    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32")
     with caplog.at_level(logging.WARNING, logger="diplotag.model.compiled"):
         assert pred.maybe_compile("on") is False
     assert "matches eager decisions on only" in caplog.text
@@ -101,11 +101,11 @@ def test_compiled_model_that_disagrees_is_undone(tiny_model, monkeypatch, caplog
 def test_real_compilation_tracks_eager_with_one_graph(tiny_model):
     from torch._dynamo.utils import counters
 
-    if compiled.unavailable_reason(CPU, torch.bfloat16):
-        pytest.skip(compiled.unavailable_reason(CPU, torch.bfloat16))
+    if compiled.unavailable_reason(CPU, torch.float32):
+        pytest.skip(compiled.unavailable_reason(CPU, torch.float32))
 
     eager = _eager_scores(tiny_model)
-    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="bf16")
+    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32")
     graphs = counters["stats"]["unique_graphs"]
     assert pred.maybe_compile("on") is True and pred.compiled
     got = pred.score(TEXTS)
@@ -113,4 +113,4 @@ def test_real_compilation_tracks_eager_with_one_graph(tiny_model):
     pred.score(TEXTS * 9)
     assert counters["stats"]["unique_graphs"] - graphs == 1  # one dynamic graph for every batch shape
     for head in ("topics", "stance", "rhetoric"):
-        assert np.abs(getattr(got, head) - getattr(eager, head)).max() < 0.02
+        assert np.abs(getattr(got, head) - getattr(eager, head)).max() < 1e-3

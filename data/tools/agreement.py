@@ -1,7 +1,9 @@
 """Cohen's kappa between the first annotation and the independent second one (420 sentences).
 
-With --wire-style: the wire-style training articles (every sentence labelled by its author, in
-train/dev) against their blind second annotation (agreement/wire_style_second_annotation.jsonl).
+With --wire-style: the wire-style training articles (every sentence labelled by its author) against
+their blind second annotation (agreement/wire_style_second_annotation.jsonl). train/dev hold the
+adjudicated labels; the author's labels of the 42 disagreements are kept in
+agreement/wire_style_adjudication.jsonl ("first"), so the table is the agreement before adjudication.
 
 data/agreement/first_annotation.jsonl holds the sample's labels as first written (frozen before
 adjudication); second_annotation.jsonl the independent labels; adjudication.jsonl every
@@ -47,17 +49,24 @@ def table(first: dict[str, dict], second: list[dict]) -> None:
 def main() -> None:
     if sys.argv[1:] == ["--wire-style"]:
         rows = [r for split in ("train", "dev") for r in load(DATA / f"{split}.jsonl") if r.get("source") == "wire-style"]
-        table({r["id"]: r for r in rows}, load(DATA / "agreement" / "wire_style_second_annotation.jsonl"))
+        adjudicated = {r["id"]: r for r in load(DATA / "agreement" / "wire_style_adjudication.jsonl")}
+        author = {r["id"]: adjudicated[r["id"]]["first"] if r["id"] in adjudicated else r for r in rows}
+        table(author, load(DATA / "agreement" / "wire_style_second_annotation.jsonl"))
+        summary(adjudicated)
         return
     first = {r["id"]: r for r in load(DATA / "agreement" / "first_annotation.jsonl")}
     second = load(DATA / "agreement" / "second_annotation.jsonl")
     adjudicated = {r["id"]: r for r in load(DATA / "agreement" / "adjudication.jsonl")}
     table(first, second)
     ids = [r["id"] for r in second]
+    print(f"\n{len(ids)} sentences double-annotated.")
+    summary(adjudicated)
+
+
+def summary(adjudicated: dict[str, dict]) -> None:
     kept = [r["kept"] for r in adjudicated.values()]
-    print(f"\n{len(ids)} sentences double-annotated; {len(adjudicated)} disagreed on at least one layer; "
-          f"adjudication kept the first annotation {kept.count('A')} times, the second {kept.count('B')} times, "
-          f"a mix {kept.count('mixed')} times.")
+    print(f"{len(adjudicated)} disagreed on at least one layer; adjudication kept the first annotation "
+          f"{kept.count('A')} times, the second {kept.count('B')} times, a mix {kept.count('mixed') + kept.count('mix')} times.")
 
 
 if __name__ == "__main__":

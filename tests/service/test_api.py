@@ -77,17 +77,18 @@ def test_meta_routes(client):
 def test_service_compiles_the_encoder_when_asked(make_client):
     from diplotag.model import compiled
 
-    if compiled.unavailable_reason(torch.device("cpu"), torch.bfloat16):
-        pytest.skip(compiled.unavailable_reason(torch.device("cpu"), torch.bfloat16))
-    eager = make_client(precision="bf16", compile="off")
-    fast = make_client(precision="bf16", compile="on")
+    if compiled.unavailable_reason(torch.device("cpu"), torch.float32):
+        pytest.skip(compiled.unavailable_reason(torch.device("cpu"), torch.float32))
+    # fp32: the tiny random-ish model has many near-threshold scores, which bf16 kernels would flip
+    eager = make_client(compile="off")
+    fast = make_client(compile="on")
     assert fast.get("/v1/model").json()["compiled"] is True
     text = "La Chine s'oppose aux sanctions unilatérales. Les deux pays renforceront leur coopération."
     a = eager.post("/v1/classify", json={"text": text}).json()["sentences"]
     b = fast.post("/v1/classify", json={"text": text}).json()["sentences"]
     assert [s["stance"]["label"] for s in a] == [s["stance"]["label"] for s in b]
     for x, y in zip(a, b, strict=True):
-        assert all(abs(x["topics"][t] - y["topics"][t]) < 0.02 for t in x["topics"])
+        assert all(abs(x["topics"][t] - y["topics"][t]) < 1e-3 for t in x["topics"])
 
 
 def test_metrics_count_requests_and_sentences(client):
