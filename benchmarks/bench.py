@@ -129,7 +129,7 @@ def markdown(res: dict) -> str:
     lines += ["", f"Article path (the service's: splitting included{how(ap)}): {ap['articles_per_s']} articles/s, "
               f"{ap['sentences_per_s']} sentences/s over {ap['articles']} articles.", "",
               f"`diplotag score` path on the corpus as JSONL (splitting, packing, JSON rows written{how(sp)}; "
-              f"compile=auto compiles inputs from 16 MB): "
+              f"compile=auto compiles inputs from 8 MB): "
               f"{sp['sentences_per_s']} sentences/s, {sp['sentences_per_s'] / naive:.1f}× the naive loop (a).", ""]
     sv = res.get("service")
     if sv:
@@ -143,8 +143,12 @@ def markdown(res: dict) -> str:
     lines += targets(res)
     if res.get("gpu"):
         lines += [gpu_sweep.markdown(res["gpu"])]
+    elif (HERE / "results" / "gpu" / "gpu_sweep_cuda.md").is_file():
+        lines += ["GPU: none on this machine; the latest GPU run (`benchmarks/gpu_run.sh`, another machine):", "",
+                  (HERE / "results" / "gpu" / "gpu_sweep_cuda.md").read_text(encoding="utf-8")]
     else:
-        lines += ["GPU: none on this machine (the CUDA path is exercised on CPU by `benchmarks/gpu_sweep.py --device cpu`).", ""]
+        lines += ["GPU: none on this machine and no GPU run recorded yet (the CUDA path is exercised on CPU by "
+                  "`benchmarks/gpu_sweep.py --device cpu`; `benchmarks/gpu_run.sh` runs it on a GPU machine).", ""]
     mem = res.get("score_memory")
     if mem:
         lines += ["`diplotag score` peak memory:", "", "| sentences | documents | peak RSS MB | seconds | sentences/s |",

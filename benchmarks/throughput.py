@@ -3,7 +3,7 @@
 (a) naive: tokenizer + model, one sentence at a time, fp32
 (b) plain PyTorch a competent user writes: batch 32, length-sorted, inference_mode, fp32
 (c) diplotag as users get it: Predictor(precision=auto, cache on, compile=auto as the service and large
-    `diplotag score` inputs run it: compiled at start-up, about 21 s once, not in the timed passes)
+    `diplotag score` inputs run it: compiled at start-up, about 20 s once, not in the timed passes)
 (d) each optimisation alone, against (b0), plain unsorted batch 32 fp32, and the opt-in int8 runtime
 
 Every variant is timed three times after a warm-up on other sentences (best pass kept; sentence

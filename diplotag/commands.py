@@ -17,7 +17,7 @@ log = logging.getLogger("diplotag")
 DEVICES = click.Choice(["auto", "cpu", "cuda"])
 PRECISIONS = click.Choice(["auto", "int8", "fp32", "bf16", "fp16"])
 COMPILES = click.Choice(["auto", "on", "off"])
-COMPILE_HELP = "Compile the encoder (about 21 s once, +12 % sentences/s on CPU bf16); default DIPLOTAG_COMPILE or auto."
+COMPILE_HELP = "Compile the encoder (about 20 s once, then about +20 % sentences/s on CPU bf16); default DIPLOTAG_COMPILE or auto."
 
 
 def _home(home: Path | None) -> Path:
@@ -233,7 +233,7 @@ def model_build_cmd(retrain: bool, data_dir: Path, force: bool, home: Path | Non
 @click.option("--precision", type=PRECISIONS, default=None)
 @click.option("--batch-size", type=int, default=None)
 @click.option("--compile", "compile_", type=COMPILES, default=None,
-              help=COMPILE_HELP + " auto compiles inputs of 16 MB or more.")
+              help=COMPILE_HELP + " auto compiles inputs of 8 MB or more.")
 @click.option("--no-progress", is_flag=True)
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: this process; ray: Ray Data (pip install 'diplotag[ray]'), output is a Parquet directory.")

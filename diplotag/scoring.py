@@ -41,7 +41,7 @@ class ScoreOptions:
     sentences_field: str = "sentences"
     per_sentence: bool = False
     resume: bool = False
-    chunk_sentences: int = 1024
+    chunk_sentences: int | None = None  # sentences scored per Predictor call; None: 32 batches' worth (>= 1024)
     include_text: bool = True
     progress: bool = True
 
@@ -147,6 +147,7 @@ def score_file(predictor: Predictor, input_path: Path, output: Path, opts: Score
     seen: set[str] = set()
     pending: list[tuple[str, list[Span]]] = []
     pending_sentences = 0
+    chunk = opts.chunk_sentences or max(1024, 32 * predictor.batch_size)
     with partial.open("a", encoding="utf-8") as out, err_path.open("w", encoding="utf-8") as errs, \
             tqdm(total=total, unit="doc", disable=not opts.progress, mininterval=1.0) as bar:
 
@@ -182,7 +183,7 @@ def score_file(predictor: Predictor, input_path: Path, output: Path, opts: Score
                         continue
                     pending.append((doc_id, units))
                     pending_sentences += len(units)
-                    if pending_sentences >= opts.chunk_sentences:
+                    if pending_sentences >= chunk:
                         flush()
                     continue
             report.errors += 1

@@ -1,7 +1,7 @@
 """The encoder compiled by TorchInductor, weights frozen into the graph (oneDNN packed bf16 matmuls on CPU).
 
-Measured on these 2-core AMX CPUs (benchmarks/): 12-22 % more sentences/s than the same bf16
-model run eagerly, with 99.8 % of decisions unchanged. It costs about 21 s of compilation once per
+Measured on these 2-core AMX CPUs (benchmarks/): about 20 % more sentences/s than the same bf16
+model run eagerly, with 99.8 % of decisions unchanged. It costs about 20-25 s of compilation once per
 process (more on a loaded machine), so it pays back only on long runs: the service compiles at
 start-up, `diplotag score` when its input is large, `diplotag predict` never. One graph serves every
 batch shape (dynamic sizes); a one-sentence batch is run as two identical rows so that it does not
@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 # Below this share of the check sentences with the eager model's decisions, compilation is undone (bf16
 # kernels move about 0.2 % of decisions: 0.95 tolerates two of the 50 probe sentences).
 MIN_AGREEMENT = 0.95
-# `diplotag score` compiles (compile=auto) from this input size on: about 100,000 sentences, past the
-# ~64,000 where 21 s of compilation is won back at +12 % throughput.
-AUTO_MIN_INPUT_BYTES = 16_000_000
+# `diplotag score` compiles (compile=auto) from this input size on: about 50,000 sentences of news
+# (150 bytes each as JSONL), past the ~43,000 where 23 s of compilation is won back at +20 %.
+AUTO_MIN_INPUT_BYTES = 8_000_000
 
 
 class PairPadded(nn.Module):
@@ -42,7 +42,7 @@ class PairPadded(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         # Freezing is read when a graph is compiled, which happens lazily inside a call; torch.compile's
-        # options={"freezing": True} did not freeze here (no speed-up), the config patch does (+12 %).
+        # options={"freezing": True} did not freeze here (+2 %), the config patch does (+20 %).
         with inductor_config.patch(freezing=True):
             if input_ids.shape[0] != 1:
                 return self.compiled(input_ids, attention_mask)

@@ -48,15 +48,16 @@ class Predictor:
     """Wraps a loaded classifier for inference on CPU or GPU."""
 
     def __init__(self, model: DiplotagClassifier, tokenizer: PreTrainedTokenizerBase,
-                 device: str = "auto", precision: str = "auto", batch_size: int = 32, cache_size: int = 0,
-                 model_dir: Path | None = None) -> None:
+                 device: str = "auto", precision: str = "auto", batch_size: int | None = None,
+                 cache_size: int = 0, model_dir: Path | None = None) -> None:
         """precision: auto (fp16 on GPU, bf16 on CPUs that compute it natively, else fp32), fp32, bf16, fp16
         (GPU) or int8 (CPU, ONNX Runtime, built on first use into model_dir/onnx/). int8 is opt-in: it is
-        the fastest CPU variant but moves some sentences' decisions (benchmarks/results)."""
+        the fastest CPU variant but moves some sentences' decisions (benchmarks/results).
+        batch_size: sentences per forward batch; None picks the device's (CPU_BATCH_SIZE, GPU_BATCH_SIZE)."""
         self.device = select_device(device)
         self.tokenizer = tokenizer
         self.config = model.config
-        self.batch_size = batch_size
+        self.batch_size = batch_size or (GPU_BATCH_SIZE if self.device.type == "cuda" else CPU_BATCH_SIZE)
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[np.ndarray, np.ndarray, np.ndarray, bool]] = OrderedDict()
         self._lock = threading.Lock()
@@ -106,8 +107,13 @@ class Predictor:
         eager on the probe sentences; returns whether the encoder now runs compiled."""
         from diplotag.model import compiled
 
-        if self.compiled or not compiled.wanted(setting, self.device, self.dtype, input_bytes):
-            return self.compiled
+        if self.compiled:
+            return True
+        if not compiled.wanted(setting, self.device, self.dtype, input_bytes):
+            if setting == "auto":
+                log.info("compile auto: eager (%s)", "small input" if input_bytes is not None and self.precision ==
+                         "bfloat16" and self.device.type == "cpu" else f"{self.precision} on {self.device.type}")
+            return False
         texts = _check_sentences(self.model_dir)
         reference = self._score(texts)
         eager = self.model
@@ -127,7 +133,7 @@ class Predictor:
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str = "auto", precision: str = "auto",
-                        batch_size: int = 32, home: Path | None = None, cache_size: int = 0) -> Predictor:
+                        batch_size: int | None = None, home: Path | None = None, cache_size: int = 0) -> Predictor:
         model, tokenizer = DiplotagClassifier.from_pretrained(directory, home=home)
         return cls(model, tokenizer, device=device, precision=precision, batch_size=batch_size,
                    cache_size=cache_size, model_dir=Path(directory))
@@ -173,23 +179,33 @@ class Predictor:
     def _score(self, texts: Sequence[str], batch_size: int | None = None) -> Scores:
         n = len(texts)
         cfg = self.config
-        out_t = np.zeros((n, len(cfg.schema.topics)), dtype=np.float32)
-        out_s = np.zeros((n, len(cfg.schema.stance)), dtype=np.float32)
-        out_r = np.zeros((n, len(cfg.schema.rhetoric)), dtype=np.float32)
+        widths = [len(cfg.schema.topics), len(cfg.schema.stance), len(cfg.schema.rhetoric)]
         if n == 0:
-            return Scores(out_t, out_s, out_r, np.zeros(0, dtype=bool))
+            return Scores(*(np.zeros((0, w), dtype=np.float32) for w in widths), np.zeros(0, dtype=bool))
         ids, truncated = self.encode(texts)
         bs = batch_size or self.batch_size
         pad = self.tokenizer.pad_token_id or 0
         t_s, t_r = cfg.temperatures["stance"], cfg.temperatures["rhetoric"]
+        cuda = self.device.type == "cuda"
+        order, parts = [], []
         with self._lock, torch.inference_mode():
+            # Probabilities stay on the device until every batch is queued: one copy back at the end,
+            # so the host pads and launches the next batch while the GPU runs this one.
             for idx in plan_batches([len(x) for x in ids], bs):
                 input_ids, mask = pad_batch([ids[j] for j in idx], pad)
-                logits = self.model(input_ids.to(self.device), mask.to(self.device))
-                out_t[idx] = torch.sigmoid(logits["topics"].float()).cpu().numpy()
-                out_s[idx] = torch.softmax(logits["stance"].float() / t_s, -1).cpu().numpy()
-                out_r[idx] = torch.softmax(logits["rhetoric"].float() / t_r, -1).cpu().numpy()
-        return Scores(out_t, out_s, out_r, truncated)
+                if cuda:
+                    input_ids, mask = input_ids.pin_memory(), mask.pin_memory()
+                logits = self.model(input_ids.to(self.device, non_blocking=cuda),
+                                    mask.to(self.device, non_blocking=cuda))
+                parts.append(torch.cat([torch.sigmoid(logits["topics"].float()),
+                                        torch.softmax(logits["stance"].float() / t_s, -1),
+                                        torch.softmax(logits["rhetoric"].float() / t_r, -1)], dim=1))
+                order.append(idx)
+            flat = torch.cat(parts).cpu().numpy()
+        out = np.empty_like(flat)
+        out[np.concatenate(order)] = flat
+        a, b = widths[0], widths[0] + widths[1]
+        return Scores(out[:, :a], out[:, a:b], out[:, b:], truncated)
 
     def to_predictions(self, scores: Scores, texts: Sequence[str] | None = None,
                        spans: Sequence[tuple[int, int]] | None = None,
@@ -218,6 +234,11 @@ class Predictor:
     def predict(self, texts: Sequence[str], thresholds: dict[str, float] | None = None) -> list[SentencePrediction]:
         return self.to_predictions(self.score(texts), texts=texts, thresholds=thresholds)
 
+
+# Sentences per forward batch when none is set: 32 on CPU (16-64 within 4 % on these CPUs), GPU_BATCH_SIZE on
+# CUDA (benchmarks/gpu_sweep.py: where sentences/s stops growing).
+CPU_BATCH_SIZE = 32
+GPU_BATCH_SIZE = 256
 
 # A batch holds at most batch_size sentences and batch_size * TOKENS_PER_SENTENCE padded tokens, and
 # its longest sentence is at most WIDTH_RATIO times its shortest (+ WIDTH_SLACK tokens): a single

@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None, model_path: Path | None = None,
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.holder = holder
-    app.state.batcher = DynamicBatcher(holder.get, metrics, max_batch=settings.batch_size * 4,
+    app.state.batcher = DynamicBatcher(holder.get, metrics, max_batch=(settings.batch_size or 32) * 4,
                                        max_wait_ms=settings.max_batch_wait_ms,
                                        enabled=batching and settings.max_batch_wait_ms > 0)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)

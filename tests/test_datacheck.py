@@ -34,3 +34,12 @@ def test_a_wire_sentence_in_train_is_a_leak(tmp_path: Path) -> None:
     problems = check_data_dir(tmp_path).problems
     assert len(problems) == 1
     assert "near-duplicate of the wire test sentence" in problems[0] and "train.jsonl" in problems[0]
+
+
+def test_the_shipped_model_was_trained_on_this_data() -> None:
+    """model/default/ must be retrained (and re-shipped) whenever train or dev change, so that
+    `make model TRAIN=1` reproduces the shipped figures."""
+    from diplotag.training.data import fingerprint, read_jsonl
+
+    shipped = json.loads((DATA.parent / "model" / "default" / "config.json").read_text(encoding="utf-8"))
+    assert shipped["data_fingerprint"] == fingerprint(read_jsonl(DATA / "train.jsonl"), read_jsonl(DATA / "dev.jsonl"))

@@ -23,3 +23,15 @@ def test_sweep_times_every_step_on_cpu(tiny_model):
         assert cell["tokenizer_s"] >= 0 and cell["forward_s"] > 0 and cell["batch_and_copy_s"] >= 0
     table = gpu_sweep.markdown(res)
     assert table.count("\n| fp32 |") + table.count("\n| bf16 |") == len(res["cells"])
+
+
+def test_quality_compares_each_precision_with_cpu_fp32(tiny_model, mini_data):
+    from diplotag.training.data import read_jsonl
+
+    rows = read_jsonl(mini_data / "test.jsonl")
+    res = gpu_sweep.quality(tiny_model, rows, SENTENCES, device="cpu")
+    assert [q["precision"] for q in res] == ["fp32 (cpu, reference)", "fp32 (cpu)", "bf16 (cpu)"]
+    assert res[1]["decisions_changed_vs_cpu_fp32"] == 0.0 and res[1]["max_probability_diff"] == 0.0
+    assert res[2]["sentences"] == len(rows) + len(SENTENCES) and 0 < res[2]["max_probability_diff"] < 0.1
+    assert set(res[2]["macro_f1"]) == {"topics", "stance", "rhetoric"}
+    assert "| bf16 (cpu) |" in gpu_sweep.markdown({"device": "cpu", "sentences": 0, "cells": [], "quality": res})

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from sklearn.metrics import cohen_kappa_score
+from sklearn.metrics import cohen_kappa_score, f1_score
 
 from diplotag.model.schema import TOPICS
 
@@ -46,6 +46,19 @@ def table(first: dict[str, dict], second: list[dict]) -> None:
     print(f"\nidentical on all three layers: {whole} of {len(ids)} ({whole / len(ids):.1%})")
 
 
+def human_f1(annotation: list[dict], name: str) -> None:
+    """Macro-F1 of one annotation against the final (adjudicated) labels: a human reference point
+    for the model's macro-F1 (biased upwards, since adjudication kept many of these labels)."""
+    final = {r["id"]: r for split in ("train", "dev", "test") for r in load(DATA / f"{split}.jsonl")}
+    rows = [r for r in annotation if r["id"] in final]
+    f1 = {"topics": f1_score([[t in final[r["id"]]["topics"] for t in TOPICS] for r in rows],
+                             [[t in r["topics"] for t in TOPICS] for r in rows], average="macro")}
+    for head in ("stance", "rhetoric"):
+        f1[head] = f1_score([final[r["id"]][head] for r in rows], [r[head] for r in rows], average="macro")
+    print(f"macro-F1 of the {name} against the final labels ({len(rows)} sentences): "
+          + ", ".join(f"{h} {v:.3f}" for h, v in f1.items()))
+
+
 def main() -> None:
     if sys.argv[1:] == ["--wire-style"]:
         rows = [r for split in ("train", "dev") for r in load(DATA / f"{split}.jsonl") if r.get("source") == "wire-style"]
@@ -53,6 +66,7 @@ def main() -> None:
         author = {r["id"]: adjudicated[r["id"]]["first"] if r["id"] in adjudicated else r for r in rows}
         table(author, load(DATA / "agreement" / "wire_style_second_annotation.jsonl"))
         summary(adjudicated)
+        human_f1(load(DATA / "agreement" / "wire_style_second_annotation.jsonl"), "second annotation")
         return
     first = {r["id"]: r for r in load(DATA / "agreement" / "first_annotation.jsonl")}
     second = load(DATA / "agreement" / "second_annotation.jsonl")
@@ -61,6 +75,8 @@ def main() -> None:
     ids = [r["id"] for r in second]
     print(f"\n{len(ids)} sentences double-annotated.")
     summary(adjudicated)
+    human_f1(list(first.values()), "first annotation")
+    human_f1(second, "second annotation")
 
 
 def summary(adjudicated: dict[str, dict]) -> None:

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The GPU checks and timings in one call, on a CUDA machine with torch but no package index
+# (a lent benchmark machine). Prepared beforehand, on a machine with the project installed:
+#   python benchmarks/gpu_pack.py pack .devcarry/e5-small-bench.bin.xz   # e5-small, ~15 MB
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux2014_x86_64 -d .whl pydantic pydantic-core pydantic-settings python-dotenv \
+#     typing-inspection annotated-types fastapi starlette uvicorn annotated-doc peft   # versions as installed here
+# (.devcarry/ and .whl/ are listed in .git/info/exclude, never committed).
+# Then run from the repository root with .devcarry and .whl alongside; results go to $OUT
+# (default benchmarks/results/gpu/): env.txt, pytest.txt, gpu_sweep_cuda.{json,md}, score.txt.
+set -uo pipefail
+export PYTHONUNBUFFERED=1 DIPLOTAG_HOME=/tmp/diplotag-home TOKENIZERS_PARALLELISM=true
+OUT=${OUT:-benchmarks/results/gpu}
+mkdir -p "$OUT"
+step() { echo "== $* ($(date +%T))"; }
+
+step environment
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/env.txt"
+python3 -c "import torch, transformers, tokenizers; print('torch', torch.__version__, 'transformers', transformers.__version__, 'tokenizers', tokenizers.__version__)" | tee -a "$OUT/env.txt"
+echo "cpu cores: $(nproc)" | tee -a "$OUT/env.txt"
+
+step install
+if compgen -G ".whl/*.whl" >/dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+fi
+export PYTHONPATH=/tmp/site
+python3 -m pip install -q --no-index --no-deps --no-build-isolation --no-cache-dir --target /tmp/site . || exit 1
+python3 -c "import diplotag, peft, fastapi; print('diplotag', diplotag.__version__, 'peft', peft.__version__)" || exit 1
+
+step base and default model
+python3 benchmarks/gpu_pack.py unpack .devcarry/e5-small-bench.bin.xz /tmp/e5-small-bench.bin || exit 1
+python3 - <<'EOF' || exit 1
+import logging, time
+from pathlib import Path
+from diplotag import paths
+from diplotag.model.default_model import assemble_shipped
+from diplotag.model.e5_convert import build_e5_small
+logging.basicConfig(level=logging.INFO)
+t0 = time.perf_counter()
+build_e5_small(paths.bases_dir() / "e5-small", weights_path=Path("/tmp/e5-small-bench.bin"), progress=False, verify=False)
+assemble_shipped(paths.default_model_dir())
+print(f"base + default model in {time.perf_counter() - t0:.1f} s")
+EOF
+MODEL="$DIPLOTAG_HOME/models/default"
+
+step gpu tests
+DIPLOTAG_GPU_MODEL_HOME="$DIPLOTAG_HOME" timeout 240 python3 -m pytest -q -p no:cacheprovider -m gpu tests/test_gpu.py 2>&1 | tail -15 | tee "$OUT/pytest.txt"
+
+step sweep
+timeout 300 python3 benchmarks/gpu_sweep.py --model "$MODEL" --out "$OUT" --sentences 20000 2>&1 | grep -v Warning
+
+step diplotag score, 100k sentences, cache off
+python3 - <<'EOF'
+import sys
+from pathlib import Path
+sys.path.insert(0, "benchmarks")
+from bench import corpus_articles
+from score_memory import make_input
+print(make_input(Path("/tmp/score-in.jsonl"), corpus_articles(), 100_000), "sentences")
+EOF
+for precision in auto bf16; do
+  DIPLOTAG_CACHE_SIZE=0 timeout 120 python3 -c "from diplotag.cli import main; main()" score /tmp/score-in.jsonl \
+    -o /tmp/score-out-$precision.jsonl --model "$MODEL" --precision $precision --no-progress --no-text 2>&1 \
+    | grep -E "scored|rror" | sed "s/^/$precision: /" | tee -a "$OUT/score.txt"
+done
+step service on the GPU, one 25-sentence article
+timeout 150 python3 - <<'EOF2' 2>&1 | grep -v Warning | tee "$OUT/service.txt"
+import json, os, sys
+from pathlib import Path
+sys.path.insert(0, "benchmarks")
+import service_load
+from bench import articles_of, corpus_articles
+res = service_load.run(Path(os.environ["DIPLOTAG_HOME"]) / "models" / "default", articles_of(corpus_articles(), 25),
+                       seconds=4, soak_seconds=15)
+print(json.dumps(res))
+EOF2
+step done
