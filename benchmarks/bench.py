@@ -34,6 +34,19 @@ from diplotag.training.data import read_jsonl  # noqa: E402
 from diplotag.training.wire import article_rows  # noqa: E402
 
 
+def cpu_model() -> str:
+    """The CPU's name and the instruction sets bf16 speed depends on (AMX tiles, AVX-512 BF16, VNNI):
+    figures from machines with and without AMX differ by up to 2x and are not comparable."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
+    except OSError:
+        return platform.processor() or platform.machine()
+    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                platform.machine())
+    flags = [f for f in ("amx_bf16", "avx512_bf16", "avx512_vnni") if f in info]
+    return f"{name} ({', '.join(flags) or 'no AMX, no AVX-512 BF16'})"
+
+
 def corpus_articles() -> list[str]:
     path = HERE / "corpus" / "articles.jsonl"
     return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -181,7 +194,7 @@ def main() -> None:
     test = read_jsonl(Path("data/test.jsonl"))
     res = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                    f"{torch.get_num_threads()} threads",
         "model": str(model_dir.name),
         "corpus": {"articles": len(articles), "sentences": len(sentences),
