@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TRAIN ?=
 
-.PHONY: install model serve test test-slow test-e2e e2e-deps lint check-data bench clean
+.PHONY: install model serve test test-slow test-e2e e2e-deps lint check-data bench gpu-prep clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ test-e2e: e2e-deps ## the browser test in headless chromium (screenshot in artif
 
 bench: model ## speed and quality benchmarks side by side (benchmarks/results/latest.md)
 	$(BIN)/python benchmarks/bench.py
+
+GPU_WHEELS := pydantic pydantic-core pydantic-settings python-dotenv typing-inspection annotated-types fastapi starlette uvicorn annotated-doc peft
+
+gpu-prep: model ## pack e5-small (.devcarry/) and the wheels a torch-only GPU image lacks (.whl/) for benchmarks/gpu_run.sh
+	mkdir -p .devcarry .whl
+	$(BIN)/python benchmarks/gpu_pack.py pack .devcarry/e5-small-bench.bin.xz
+	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+	  --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 -d .whl \
+	  $$(for w in $(GPU_WHEELS); do $(BIN)/python -m pip show $$w 2>/dev/null | awk -v n=$$w '/^Version:/{print n"=="$$2}'; done)
 
 lint: install ## ruff on the code, hadolint on the Dockerfile
 	$(BIN)/ruff check .

@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
 # The GPU checks and timings in one call, on a CUDA machine with torch but no package index
-# (a lent benchmark machine). Prepared beforehand, on a machine with the project installed:
-#   python benchmarks/gpu_pack.py pack .devcarry/e5-small-bench.bin.xz   # e5-small, ~15 MB
-#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
-#     --platform manylinux2014_x86_64 -d .whl pydantic pydantic-core pydantic-settings python-dotenv \
-#     typing-inspection annotated-types fastapi starlette uvicorn annotated-doc peft   # versions as installed here
-# (.devcarry/ and .whl/ are listed in .git/info/exclude, never committed).
+# (a lent benchmark machine). Prepared beforehand by `make gpu-prep` on a machine with the project
+# installed and PyPI reachable: e5-small packed into .devcarry/ (benchmarks/gpu_pack.py, ~15 MB) and
+# the cp312 wheels the GPU image lacks (pydantic, fastapi, uvicorn, peft...) in .whl/, both git-ignored.
 # Then run from the repository root with .devcarry and .whl alongside; results go to $OUT
 # (default benchmarks/results/gpu/): env.txt, pytest.txt, gpu_sweep_cuda.{json,md}, score.txt.
 set -uo pipefail
