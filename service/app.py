@@ -51,8 +51,10 @@ def create_app(settings: Settings | None = None, model_path: Path | None = None,
                 holder.error = f"model not loaded: {exc}"
             log.error("model not loaded from %s: %s", path, exc)
 
-    async def watch_index() -> None:
-        """Swap in the model the index names current when it changes (a promotion or rollback)."""
+    async def watch_index(first_load: asyncio.Task) -> None:
+        """Swap in the model the index names current when it changes (a promotion or rollback). Starts
+        once the first load has ended: a slow first load (compiling) is not started a second time."""
+        await asyncio.wait([first_load])
         failed: Path | None = None
         while True:
             await asyncio.sleep(settings.watch_index_s)
@@ -70,7 +72,7 @@ def create_app(settings: Settings | None = None, model_path: Path | None = None,
         batcher.start()
         tasks = [asyncio.create_task(load(path))]
         if follow_index and settings.watch_index_s > 0:
-            tasks.append(asyncio.create_task(watch_index()))
+            tasks.append(asyncio.create_task(watch_index(tasks[0])))
         yield
         for t in tasks:
             t.cancel()

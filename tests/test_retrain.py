@@ -141,3 +141,22 @@ def test_service_follows_a_promotion(store_home, tiny_model, make_client):
     while time.monotonic() < deadline and client.get("/v1/model").json()["model"]["version"] != "1":
         time.sleep(0.1)
     assert client.get("/v1/model").json()["model"]["version"] == "1"
+
+
+def test_a_slow_first_load_is_not_started_twice(store_home, make_client, monkeypatch):
+    """The index watcher waits for the first load: it used to start a second one (and compile twice)
+    whenever loading took longer than watch_index_s."""
+    from diplotag.service.state import ModelHolder
+
+    real, loads = ModelHolder.load, []
+
+    def slow(self, path):
+        loads.append(path)
+        time.sleep(0.8)
+        return real(self, path)
+
+    monkeypatch.setattr(ModelHolder, "load", slow)
+    client = make_client(model_path=None, watch_index_s=0.1)
+    time.sleep(0.5)  # several watch intervals after the load finished
+    assert client.get("/v1/model").status_code == 200
+    assert len(loads) == 1, loads
