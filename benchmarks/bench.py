@@ -33,6 +33,8 @@ from diplotag.text import split_sentences  # noqa: E402
 from diplotag.training.data import read_jsonl  # noqa: E402
 from diplotag.training.wire import article_rows  # noqa: E402
 
+GPU_RUN = HERE / "results" / "gpu" / "gpu_sweep_cuda.md"  # written by benchmarks/gpu_run.sh on a GPU machine
+
 
 def cpu_model() -> str:
     """The CPU's name and the instruction sets bf16 speed depends on (AMX tiles, AVX-512 BF16, VNNI):
@@ -156,9 +158,9 @@ def markdown(res: dict) -> str:
     lines += targets(res)
     if res.get("gpu"):
         lines += [gpu_sweep.markdown(res["gpu"])]
-    elif (HERE / "results" / "gpu" / "gpu_sweep_cuda.md").is_file():
+    elif GPU_RUN.is_file():
         lines += ["GPU: none on this machine; the latest GPU run (`benchmarks/gpu_run.sh`, another machine):", "",
-                  (HERE / "results" / "gpu" / "gpu_sweep_cuda.md").read_text(encoding="utf-8")]
+                  GPU_RUN.read_text(encoding="utf-8")]
     else:
         lines += ["GPU: none on this machine and no GPU run recorded yet (the CUDA path is exercised on CPU by "
                   "`benchmarks/gpu_sweep.py --device cpu`; `benchmarks/gpu_run.sh` runs it on a GPU machine).", ""]

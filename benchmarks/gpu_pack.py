@@ -23,12 +23,15 @@ ROOT = HERE.parent
 
 def bench_texts() -> list[str]:
     """Every sentence the GPU run scores: corpus, data splits, wire articles, probe, check sentences."""
-    texts = [json.loads(line)["text"] for line in (HERE / "corpus" / "articles.jsonl").open(encoding="utf-8") if line.strip()]
-    for split in ("train", "dev", "test"):
-        texts += [json.loads(line)["text"] for line in (ROOT / "data" / f"{split}.jsonl").open(encoding="utf-8")
-                  if line.strip()]
+    sys.path.insert(0, str(HERE))
+    from bench import corpus_articles
+
+    from diplotag.training.data import read_jsonl
     from diplotag.training.wire import article_rows
 
+    texts = corpus_articles()
+    for split in ("train", "dev", "test"):
+        texts += [r.text for r in read_jsonl(ROOT / "data" / f"{split}.jsonl")]
     texts += [r.text for r in article_rows(ROOT / "data" / "wire" / "articles.jsonl")]
     texts += json.loads((ROOT / "model" / "default" / "probe.json").read_text(encoding="utf-8"))["sentences"]
     texts += (ROOT / "model" / "e5_check_sentences.txt").read_text(encoding="utf-8").splitlines()

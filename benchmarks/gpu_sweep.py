@@ -21,14 +21,20 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from diplotag.model.classifier import DiplotagClassifier  # noqa: E402
-from diplotag.model.predictor import Predictor, Scores, pad_batch, plan_batches, same_decisions  # noqa: E402
+from diplotag.model.predictor import (  # noqa: E402
+    Predictor,
+    Scores,
+    max_difference,
+    pad_batch,
+    plan_batches,
+    same_decisions,
+)
 
 BATCH_SIZES = (32, 64, 128, 256, 512, 1024)
 
@@ -131,7 +137,7 @@ def quality(model_dir: Path, test_rows: list, wire_texts: list[str], device: str
         if device == "cpu" and precision == "fp16":
             continue
         got, _ = scores(device, precision)
-        diff = max(float(np.max(np.abs(getattr(got, h) - getattr(reference, h)))) for h in ("topics", "stance", "rhetoric"))
+        diff = max_difference(got, reference)
         rows.append({"precision": f"{precision} ({device})", "macro_f1": f1(got.slice(0, n_test), test_rows, thresholds),
                      "decisions_changed_vs_cpu_fp32": changed(got, reference, thresholds),
                      "max_probability_diff": round(diff, 4),
@@ -154,12 +160,6 @@ def markdown(res: dict) -> str:
         lines += [f"| {q['precision']} | {q['macro_f1']['topics']} | {q['macro_f1']['stance']} | "
                   f"{q['macro_f1']['rhetoric']} | {100 * q['decisions_changed_vs_cpu_fp32']:.1f} % | "
                   f"{q['max_probability_diff']} |" for q in res["quality"]]
-    for key, label in (("score_path", "`diplotag score` (JSONL in, JSONL rows out, splitting included)"),
-                       ("article_path", "article path (splitting included, one article per call)")):
-        if res.get(key):
-            p = res[key]
-            lines += ["", f"{label}: {p['sentences_per_s']} sentences/s over {p['sentences']} sentences"
-                      + (f", {p['articles_per_s']} articles/s" if "articles_per_s" in p else "") + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -37,6 +37,11 @@ class Scores:
                       self.truncated[start:end])
 
 
+def max_difference(a: Scores, b: Scores) -> float:
+    """The largest absolute probability difference between a and b over the three heads."""
+    return max(float(np.max(np.abs(getattr(a, h) - getattr(b, h)))) for h in ("topics", "stance", "rhetoric"))
+
+
 def same_decisions(a: Scores, b: Scores, thresholds: Sequence[float]) -> np.ndarray:
     """Per sentence: True when a and b agree on every topic (at its threshold), on stance and on rhetoric."""
     th = np.asarray(thresholds)
@@ -96,7 +101,7 @@ class Predictor:
         self.model, self.dtype = engine, None
         got = self._score(texts)
         agreement = float(same_decisions(reference, got, self.config.topic_thresholds).mean())
-        diff = max(float(np.max(np.abs(getattr(reference, h) - getattr(got, h)))) for h in ("topics", "stance", "rhetoric"))
+        diff = max_difference(reference, got)
         level = logging.INFO if agreement >= onnx_int8.MIN_AGREEMENT else logging.WARNING
         log.log(level, "precision int8 (ONNX Runtime): same decisions as fp32 on %.0f%% of %d check sentences, "
                 "max probability difference %.3f", 100 * agreement, len(texts), diff)
@@ -111,8 +116,8 @@ class Predictor:
             return True
         if not compiled.wanted(setting, self.device, self.dtype, input_bytes):
             if setting == "auto":
-                log.info("compile auto: eager (%s)", "small input" if input_bytes is not None and self.precision ==
-                         "bfloat16" and self.device.type == "cpu" else f"{self.precision} on {self.device.type}")
+                log.info("compile auto: eager (%s on %s%s)", self.precision, self.device.type,
+                         "" if input_bytes is None else f", input of {input_bytes} bytes")
             return False
         texts = _check_sentences(self.model_dir)
         reference = self._score(texts)

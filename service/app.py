@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from diplotag import __version__
 from diplotag.errors import DiplotagError
+from diplotag.model.predictor import CPU_BATCH_SIZE
 from diplotag.paths import current_model_dir, resolve_model_dir
 from diplotag.service import routes_admin, routes_classify, routes_meta
 from diplotag.service.batcher import DynamicBatcher
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, model_path: Path | None = None,
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.holder = holder
-    app.state.batcher = DynamicBatcher(holder.get, metrics, max_batch=(settings.batch_size or 32) * 4,
+    app.state.batcher = DynamicBatcher(holder.get, metrics, max_batch=(settings.batch_size or CPU_BATCH_SIZE) * 4,
                                        max_wait_ms=settings.max_batch_wait_ms,
                                        enabled=batching and settings.max_batch_wait_ms > 0)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
