@@ -7,7 +7,10 @@ repeated to --sentences, sentence cache off) twice:
   host-to-device copies, forward, heads, one copy back), best of two passes;
 - split: the same steps one after the other with the GPU synchronised between them, to show
   where the time goes (tokenizer, batch building + host-to-device copy, forward + heads).
-Beside the speed, per precision: macro-F1 on the test split and the share of test + wire
+Then the same batch sizes with packing on (model/packing.py: several sentences per row, batch_size x 128
+tokens per batch), end to end only: packing is on by default on CPU and off on a GPU until these cells
+show it wins there.
+Beside the speed, per precision (padded and packed): macro-F1 on the test split and the share of test + wire
 sentences whose decisions differ from fp32 on CPU (the reference the model was evaluated in).
 Usage: python benchmarks/gpu_sweep.py [--device cpu] [--sentences 20000] [--model DIR]
 """
@@ -93,26 +96,28 @@ def run(model_dir: Path, corpus: list[str], device: str = "cuda", n_sentences: i
     for precision in precisions:
         if device == "cpu" and precision == "fp16":
             continue
-        model, tok = DiplotagClassifier.from_pretrained(model_dir)
-        pred = Predictor(model, tok, device=device, precision=precision)
-        pred.score(texts[:512], batch_size=64)  # warm-up: kernels, allocator
-        best = 0.0
-        for bs in batch_sizes:
-            try:
-                rate = e2e_cell(pred, texts, bs)
-                cell = {"precision": precision, "batch_size": bs, "sentences": len(texts),
-                        "sentences_per_s": round(rate, 1), **split_cell(pred, texts, bs)}
-            except torch.OutOfMemoryError:
-                logging.warning("%s batch %d: out of memory", precision, bs)
-                break
-            out["cells"].append(cell)
-            print(json.dumps(cell), flush=True)
-            if rate < best * 1.02:  # saturated: bigger batches no longer help
-                break
-            best = max(best, rate)
-        del pred, model
-        if device == "cuda":
-            torch.cuda.empty_cache()
+        for packing in ("off", "on"):
+            model, tok = DiplotagClassifier.from_pretrained(model_dir)
+            pred = Predictor(model, tok, device=device, precision=precision, packing=packing)
+            pred.score(texts[:512], batch_size=64)  # warm-up: kernels, allocator
+            best = 0.0
+            for bs in batch_sizes:
+                try:
+                    rate = e2e_cell(pred, texts, bs)
+                    split = split_cell(pred, texts, bs) if packing == "off" else {}
+                except torch.OutOfMemoryError:
+                    logging.warning("%s batch %d packing %s: out of memory", precision, bs, packing)
+                    break
+                cell = {"precision": precision, "packing": packing, "batch_size": bs, "sentences": len(texts),
+                        "sentences_per_s": round(rate, 1), **split}
+                out["cells"].append(cell)
+                print(json.dumps(cell), flush=True)
+                if rate < best * 1.02:  # saturated: bigger batches no longer help
+                    break
+                best = max(best, rate)
+            del pred, model
+            if device == "cuda":
+                torch.cuda.empty_cache()
     return out
 
 
@@ -124,21 +129,21 @@ def quality(model_dir: Path, test_rows: list, wire_texts: list[str], device: str
 
     texts = [r.text for r in test_rows] + list(wire_texts)
 
-    def scores(dev: str, precision: str) -> tuple[Scores, list[float]]:
+    def scores(dev: str, precision: str, packing: str = "off") -> tuple[Scores, list[float]]:
         model, tok = DiplotagClassifier.from_pretrained(model_dir)
-        pred = Predictor(model, tok, device=dev, precision=precision)
+        pred = Predictor(model, tok, device=dev, precision=precision, packing=packing)
         return pred.score(texts), pred.config.topic_thresholds
 
     reference, thresholds = scores("cpu", "fp32")
     n_test = len(test_rows)
     rows = [{"precision": "fp32 (cpu, reference)", "macro_f1": f1(reference.slice(0, n_test), test_rows, thresholds),
              "decisions_changed_vs_cpu_fp32": 0.0, "max_probability_diff": 0.0}]
-    for precision in precisions:
+    for precision, packing in [(p, k) for p in precisions for k in ("off", "on")]:
         if device == "cpu" and precision == "fp16":
             continue
-        got, _ = scores(device, precision)
+        got, _ = scores(device, precision, packing)
         diff = max_difference(got, reference)
-        rows.append({"precision": f"{precision} ({device})", "macro_f1": f1(got.slice(0, n_test), test_rows, thresholds),
+        rows.append({"precision": f"{precision} ({device}{', packed' if packing == 'on' else ''})", "macro_f1": f1(got.slice(0, n_test), test_rows, thresholds),
                      "decisions_changed_vs_cpu_fp32": changed(got, reference, thresholds),
                      "max_probability_diff": round(diff, 4),
                      "same_decisions": int(same_decisions(got, reference, thresholds).sum()), "sentences": len(texts)})
@@ -150,10 +155,11 @@ def markdown(res: dict) -> str:
     lines = [f"GPU sweep on {res['device']} (torch {res.get('torch', '?')}), {res['sentences']} sentences (the corpus "
              "repeated, sentence cache off), tokenization included. End to end: `Predictor.score`, best of 2. "
              "Split: the same steps synchronised one after the other (where the time goes).", "",
-             "| precision | batch | sentences/s end to end | split sentences/s | tokenizer s | batch + copy s | forward s |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {c['precision']} | {c['batch_size']} | {c['sentences_per_s']} | {c.get('split_sentences_per_s', '–')} | "
-              f"{c['tokenizer_s']} | {c['batch_and_copy_s']} | {c['forward_s']} |" for c in res["cells"]]
+             "| precision | batches | batch | sentences/s end to end | split sentences/s | tokenizer s | batch + copy s "
+             "| forward s |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {c['precision']} | {'packed' if c.get('packing') == 'on' else 'padded'} | {c['batch_size']} | "
+              f"{c['sentences_per_s']} | {c.get('split_sentences_per_s', '–')} | {c.get('tokenizer_s', '–')} | "
+              f"{c.get('batch_and_copy_s', '–')} | {c.get('forward_s', '–')} |" for c in res["cells"]]
     if res.get("quality"):
         lines += ["", "| precision | topics F1 | stance F1 | rhetoric F1 | decisions changed vs CPU fp32 | max prob. diff |",
                   "|---|---:|---:|---:|---:|---:|"]

@@ -4,7 +4,8 @@
 (b) plain PyTorch a competent user writes: batch 32, length-sorted, inference_mode, fp32
 (c) diplotag as users get it: Predictor(precision=auto, cache on, compile=auto as the service and large
     `diplotag score` inputs run it: compiled at start-up, about 20 s once, not in the timed passes)
-(d) each optimisation alone, against (b0), plain unsorted batch 32 fp32, and the opt-in int8 runtime
+(d) each optimisation alone, against (b0), plain unsorted batch 32 fp32, and the opt-in int8 runtime;
+    the Predictor variants other than "packed" run padded, length-sorted batches (packing off)
 
 Every variant is timed three times after a warm-up on other sentences (best pass kept; sentence
 caches emptied before each pass). Beside the speed: macro-F1 on the test split, and the share of
@@ -101,9 +102,15 @@ def variants(model_dir, home, batch_size: int = 32) -> list[Variant]:
     out.append(Variant("d_bf16_only", "batch 32, unsorted, bf16 weights", plain_scorer(model, tok, torch.bfloat16, batch_size, False)))
     model, tok = fresh()
     out.append(Variant("d_predictor_fp32", "diplotag Predictor, fp32, no cache (sorting by tokens)",
-                       Predictor(model, tok, device="cpu", precision="fp32", batch_size=batch_size).score))
+                       Predictor(model, tok, device="cpu", precision="fp32", batch_size=batch_size,
+                                 packing="off").score))
     model, tok = fresh()
-    p32 = Predictor(model, tok, device="cpu", precision="fp32", batch_size=batch_size, cache_size=10_000)
+    out.append(Variant("d_predictor_fp32_packed", "diplotag Predictor, fp32, no cache, packed rows",
+                       Predictor(model, tok, device="cpu", precision="fp32", batch_size=batch_size,
+                                 packing="on").score))
+    model, tok = fresh()
+    p32 = Predictor(model, tok, device="cpu", precision="fp32", batch_size=batch_size, cache_size=10_000,
+                    packing="off")
     out.append(Variant("d_predictor_fp32_cache", "diplotag Predictor, fp32, sentence cache", p32.score,
                        reset=p32._cache.clear))
     model, tok = fresh()
@@ -112,9 +119,15 @@ def variants(model_dir, home, batch_size: int = 32) -> list[Variant]:
                                  model_dir=Path(model_dir)).score))
     model, tok = fresh()
     out.append(Variant("d_predictor_bf16", "diplotag Predictor, bf16, no cache, eager",
-                       Predictor(model, tok, device="cpu", precision="bf16", batch_size=batch_size).score))
+                       Predictor(model, tok, device="cpu", precision="bf16", batch_size=batch_size,
+                                 packing="off").score))
     model, tok = fresh()
-    pc = Predictor(model, tok, device="cpu", precision="bf16", batch_size=batch_size, model_dir=Path(model_dir))
+    out.append(Variant("d_predictor_bf16_packed", "diplotag Predictor, bf16, no cache, eager, packed rows",
+                       Predictor(model, tok, device="cpu", precision="bf16", batch_size=batch_size,
+                                 packing="on").score))
+    model, tok = fresh()
+    pc = Predictor(model, tok, device="cpu", precision="bf16", batch_size=batch_size, model_dir=Path(model_dir),
+                   packing="off")
     seconds = _compile(pc, "on")
     out.append(Variant("d_predictor_bf16_compiled", f"diplotag Predictor, bf16, no cache, compiled ({seconds:.0f} s "
                        "once)" if pc.compiled else "diplotag Predictor, bf16, no cache (compilation unavailable)",
@@ -124,8 +137,9 @@ def variants(model_dir, home, batch_size: int = 32) -> list[Variant]:
                   model_dir=Path(model_dir))
     seconds = _compile(p, "auto")
     how = f"compiled ({seconds:.0f} s once)" if p.compiled else "eager"
+    rows = "packed rows" if p.packing else "token-length sorting"
     out.append(Variant("c_diplotag_default", f"diplotag default (service, large score inputs): precision=auto "
-                       f"({p.precision}), {how}, token-length sorting, cache", p.score, reset=p._cache.clear))
+                       f"({p.precision}), {how}, {rows}, cache", p.score, reset=p._cache.clear))
     return out
 
 

@@ -109,7 +109,7 @@ def evaluate_cmd(model, data, train_file, out, device, precision, home) -> None:
     rows = read_eval_rows(data)
     train_rows = read_jsonl(train_file) if train_file and str(train_file) else None
     predictor = Predictor.from_pretrained(model, device=device or s.device, precision=precision or s.precision,
-                                          batch_size=s.batch_size, home=_home(home))
+                                          batch_size=s.batch_size, home=_home(home), packing=s.packing)
     baseline = TfidfBaseline(predictor.config.schema).fit(train_rows) if train_rows else None
     report = evaluate_rows(predictor, rows, baseline, name=str(data))
     click.echo(markdown_table(report))
@@ -135,7 +135,7 @@ def predict_cmd(sentences, model, device, precision) -> None:
     s = get_settings()
     predictor = Predictor.from_pretrained(paths.resolve_model_dir(model), device=device or s.device,
                                           precision=precision or s.precision, batch_size=s.batch_size,
-                                          home=s.home_dir)
+                                          home=s.home_dir, packing=s.packing)
     for p in predictor.predict(texts):
         click.echo(json.dumps(p.model_dump(exclude_none=True), ensure_ascii=False))
 
@@ -269,7 +269,7 @@ def score_cmd(input_path, output, model, id_field, text_field, sentences_field, 
         return
     predictor = Predictor.from_pretrained(paths.resolve_model_dir(model, s.home_dir), device=device or s.device,
                                           precision=precision or s.precision, batch_size=batch_size or s.batch_size,
-                                          home=s.home_dir, cache_size=s.cache_size)
+                                          home=s.home_dir, cache_size=s.cache_size, packing=s.packing)
     predictor.maybe_compile(compile_ or s.compile, input_bytes=input_path.stat().st_size)
     try:
         report = score_file(predictor, input_path, output, opts)

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Device = Literal["auto", "cpu", "cuda"]
 Precision = Literal["auto", "int8", "fp32", "bf16", "fp16"]
 Compile = Literal["auto", "on", "off"]
+Packing = Literal["auto", "on", "off"]
 
 
 class Settings(BaseSettings):
@@ -31,8 +32,12 @@ class Settings(BaseSettings):
     compile: Compile = Field(default="auto", description=(
         "Compile the encoder with TorchInductor (about 20 s once, then about +20 % sentences/s on CPU bf16). "
         "auto: the service and large `diplotag score` inputs compile, everything else runs eager."))
+    packing: Packing = Field(default="auto", description=(
+        "Pack several sentences into each encoder row, each attending only to itself (no padding, fewer and "
+        "larger matrix products). auto: on CPU (+40 % sentences/s, half the time for one article), off on GPU."))
     batch_size: int | None = Field(default=None, ge=1, le=4096, description=(
-        "Sentences per forward batch; unset: 32 on CPU, 256 on a GPU."))
+        "Sentences per forward batch; unset: 32 on CPU, 256 on a GPU. Packed batches hold up to this many "
+        "times 128 tokens."))
     cache_size: int = Field(default=10_000, ge=0, description="Sentences kept in the LRU score cache (0: off).")
     threads: int | None = Field(default=None, ge=1)
 

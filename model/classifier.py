@@ -50,7 +50,10 @@ class DiplotagClassifier(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        pooled = self.dropout(mean_pool(hidden, attention_mask))
+        return self.head_logits(self.dropout(mean_pool(hidden, attention_mask)))
+
+    def head_logits(self, pooled: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The three heads' logits for pooled sentence vectors [n, hidden]."""
         return {"topics": self.topics(pooled), "stance": self.stance(pooled), "rhetoric": self.rhetoric(pooled)}
 
     # ------------------------------------------------------------------ building

@@ -32,7 +32,9 @@ AUTO_MIN_INPUT_BYTES = 8_000_000
 
 
 class PairPadded(nn.Module):
-    """Runs a one-row batch as two identical rows (the compiled graph is specialised for size 1 otherwise)."""
+    """Runs a one-row batch as two identical rows (the compiled graph is specialised for size 1 otherwise).
+    Wraps the classifier (input_ids, attention_mask -> logits dict) or the packed encoder (input_ids,
+    position_ids, segments -> hidden states): every input has its rows first, and so has every output."""
 
     def __init__(self, compiled: Callable, eager: nn.Module) -> None:
         super().__init__()
@@ -40,14 +42,14 @@ class PairPadded(nn.Module):
         self.eager = eager
         self.config = eager.config
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, *inputs: torch.Tensor):
         # Freezing is read when a graph is compiled, which happens lazily inside a call; torch.compile's
         # options={"freezing": True} did not freeze here (+2 %), the config patch does (+20 %).
         with inductor_config.patch(freezing=True):
-            if input_ids.shape[0] != 1:
-                return self.compiled(input_ids, attention_mask)
-            out = self.compiled(input_ids.repeat(2, 1), attention_mask.repeat(2, 1))
-        return {k: v[:1] for k, v in out.items()}
+            if inputs[0].shape[0] != 1:
+                return self.compiled(*inputs)
+            out = self.compiled(*(x.repeat(2, *([1] * (x.dim() - 1))) for x in inputs))
+        return {k: v[:1] for k, v in out.items()} if isinstance(out, dict) else out[:1]
 
 
 def unavailable_reason(device: torch.device, dtype: torch.dtype | None) -> str | None:

@@ -11,11 +11,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 from transformers import PreTrainedTokenizerBase
 
 from diplotag.model.classifier import DiplotagClassifier
 from diplotag.model.device import select_device, select_dtype
 from diplotag.model.outputs import LabelScore, SentencePrediction
+from diplotag.model.packing import (
+    ROW_TOKENS,
+    PackedEncoder,
+    build_batch,
+    plan_packed,
+    pool,
+    position_offset,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +63,13 @@ class Predictor:
 
     def __init__(self, model: DiplotagClassifier, tokenizer: PreTrainedTokenizerBase,
                  device: str = "auto", precision: str = "auto", batch_size: int | None = None,
-                 cache_size: int = 0, model_dir: Path | None = None) -> None:
+                 cache_size: int = 0, model_dir: Path | None = None, packing: str = "auto") -> None:
         """precision: auto (fp16 on GPU, bf16 on CPUs that compute it natively, else fp32), fp32, bf16, fp16
         (GPU) or int8 (CPU, ONNX Runtime, built on first use into model_dir/onnx/). int8 is opt-in: it is
         the fastest CPU variant but moves some sentences' decisions (benchmarks/results).
-        batch_size: sentences per forward batch; None picks the device's (CPU_BATCH_SIZE, GPU_BATCH_SIZE)."""
+        batch_size: sentences per forward batch; None picks the device's (CPU_BATCH_SIZE, GPU_BATCH_SIZE).
+        packing: auto (on CPU), on or off: several sentences per encoder row (model/packing.py); packed
+        batches hold up to batch_size * PACKED_TOKENS_PER_SENTENCE tokens."""
         self.device = select_device(device)
         self.tokenizer = tokenizer
         self.config = model.config
@@ -69,11 +80,27 @@ class Predictor:
         self.runtime = "torch"
         self.model_dir = model_dir
         self.compiled = False
+        self.packed: nn.Module | None = None  # the encoder over packed rows, when packing
+        self.row_tokens = ROW_TOKENS
+        self._position_offset = 0
         if precision == "int8":
             self.model, self.dtype, self.runtime = self._int8_engine(model, model_dir), None, "onnxruntime"
         else:
             self.dtype = select_dtype(precision, self.device)
             self.model = model.to(self.device, dtype=self.dtype).eval()
+        if _packing_wanted(packing, self.device) and self.runtime == "torch":
+            offset = position_offset(model.encoder)
+            if offset is None:
+                log.log(logging.WARNING if packing == "on" else logging.INFO,
+                        "packing: off (encoder type %r takes no position ids)",
+                        getattr(getattr(model.encoder, "config", None), "model_type", None))
+            else:
+                self.packed, self._position_offset = PackedEncoder(model.encoder), offset
+
+    @property
+    def packing(self) -> bool:
+        """Whether sentences are packed several to an encoder row."""
+        return self.packed is not None
 
     @property
     def precision(self) -> str:
@@ -121,27 +148,29 @@ class Predictor:
             return False
         texts = _check_sentences(self.model_dir)
         reference = self._score(texts)
-        eager = self.model
+        target = "packed" if self.packed is not None else "model"  # the module every batch runs through
+        eager = getattr(self, target)
 
         def check(candidate) -> float:
-            self.model = candidate
+            setattr(self, target, candidate)
             try:
                 got = self._score(texts)
                 self._score(texts[:1])
             finally:
-                self.model = eager
+                setattr(self, target, eager)
             return float(same_decisions(reference, got, self.config.topic_thresholds).mean())
 
-        self.model = compiled.compile_encoder(eager, check, self.device, self.dtype)
-        self.compiled = self.model is not eager
+        setattr(self, target, compiled.compile_encoder(eager, check, self.device, self.dtype))
+        self.compiled = getattr(self, target) is not eager
         return self.compiled
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str = "auto", precision: str = "auto",
-                        batch_size: int | None = None, home: Path | None = None, cache_size: int = 0) -> Predictor:
+                        batch_size: int | None = None, home: Path | None = None, cache_size: int = 0,
+                        packing: str = "auto") -> Predictor:
         model, tokenizer = DiplotagClassifier.from_pretrained(directory, home=home)
         return cls(model, tokenizer, device=device, precision=precision, batch_size=batch_size,
-                   cache_size=cache_size, model_dir=Path(directory))
+                   cache_size=cache_size, model_dir=Path(directory), packing=packing)
 
     @property
     def max_length(self) -> int:
@@ -189,28 +218,49 @@ class Predictor:
             return Scores(*(np.zeros((0, w), dtype=np.float32) for w in widths), np.zeros(0, dtype=bool))
         ids, truncated = self.encode(texts)
         bs = batch_size or self.batch_size
-        pad = self.tokenizer.pad_token_id or 0
-        t_s, t_r = cfg.temperatures["stance"], cfg.temperatures["rhetoric"]
-        cuda = self.device.type == "cuda"
-        order, parts = [], []
         with self._lock, torch.inference_mode():
-            # Probabilities stay on the device until every batch is queued: one copy back at the end,
-            # so the host pads and launches the next batch while the GPU runs this one.
-            for idx in plan_batches([len(x) for x in ids], bs):
-                input_ids, mask = pad_batch([ids[j] for j in idx], pad)
-                if cuda:
-                    input_ids, mask = input_ids.pin_memory(), mask.pin_memory()
-                logits = self.model(input_ids.to(self.device, non_blocking=cuda),
-                                    mask.to(self.device, non_blocking=cuda))
-                parts.append(torch.cat([torch.sigmoid(logits["topics"].float()),
-                                        torch.softmax(logits["stance"].float() / t_s, -1),
-                                        torch.softmax(logits["rhetoric"].float() / t_r, -1)], dim=1))
-                order.append(idx)
+            order, parts = self._run_packed(ids, bs) if self.packed is not None else self._run_padded(ids, bs)
             flat = torch.cat(parts).cpu().numpy()
         out = np.empty_like(flat)
         out[np.concatenate(order)] = flat
         a, b = widths[0], widths[0] + widths[1]
         return Scores(out[:, :a], out[:, a:b], out[:, b:], truncated)
+
+    def _probabilities(self, logits: dict[str, torch.Tensor]) -> torch.Tensor:
+        """[n, T + S + R]: sigmoid topics, temperature-scaled softmax stance and rhetoric."""
+        t = self.config.temperatures
+        return torch.cat([torch.sigmoid(logits["topics"].float()),
+                          torch.softmax(logits["stance"].float() / t["stance"], -1),
+                          torch.softmax(logits["rhetoric"].float() / t["rhetoric"], -1)], dim=1)
+
+    def _run_padded(self, ids: list[list[int]], bs: int) -> tuple[list[np.ndarray], list[torch.Tensor]]:
+        """Length-sorted padded batches; (sentence indices, probabilities on the device) per batch.
+        Probabilities stay on the device until every batch is queued: one copy back at the end, so the
+        host pads and launches the next batch while a GPU runs this one."""
+        pad = self.tokenizer.pad_token_id or 0
+        cuda = self.device.type == "cuda"
+        order, parts = [], []
+        for idx in plan_batches([len(x) for x in ids], bs):
+            input_ids, mask = pad_batch([ids[j] for j in idx], pad)
+            if cuda:
+                input_ids, mask = input_ids.pin_memory(), mask.pin_memory()
+            parts.append(self._probabilities(self.model(input_ids.to(self.device, non_blocking=cuda),
+                                                        mask.to(self.device, non_blocking=cuda))))
+            order.append(idx)
+        return order, parts
+
+    def _run_packed(self, ids: list[list[int]], bs: int) -> tuple[list[np.ndarray], list[torch.Tensor]]:
+        """Packed batches (model/packing.py): the encoder over packed rows, pooling and heads per sentence."""
+        pad = self.tokenizer.pad_token_id or 0
+        order, parts = [], []
+        for rows in plan_packed([len(x) for x in ids], self.row_tokens, bs * PACKED_TOKENS_PER_SENTENCE):
+            batch = build_batch(rows, ids, pad, self._position_offset)
+            segments = batch.segments.to(self.device)
+            hidden = self.packed(batch.input_ids.to(self.device), batch.position_ids.to(self.device), segments)
+            pooled = pool(hidden, segments, len(batch.sentences)).to(hidden.dtype)
+            parts.append(self._probabilities(self.model.head_logits(pooled)))
+            order.append(batch.sentences)
+        return order, parts
 
     def to_predictions(self, scores: Scores, texts: Sequence[str] | None = None,
                        spans: Sequence[tuple[int, int]] | None = None,
@@ -252,6 +302,18 @@ GPU_BATCH_SIZE = 256
 TOKENS_PER_SENTENCE = 32
 WIDTH_RATIO = 1.5
 WIDTH_SLACK = 2
+# Packed batches (model/packing.py) hold up to batch_size * PACKED_TOKENS_PER_SENTENCE tokens: 4,096 at
+# the CPU's 32, the fastest of 1,024-8,192 on the bench corpus (benchmarks/).
+PACKED_TOKENS_PER_SENTENCE = 128
+
+
+def _packing_wanted(setting: str, device: torch.device) -> bool:
+    """packing=on/off as asked; auto: on CPU (measured there; a GPU keeps padded batches until measured)."""
+    if setting not in ("auto", "on", "off"):
+        from diplotag.errors import BadInputError
+
+        raise BadInputError(f"unknown packing setting {setting!r}: use auto, on or off")
+    return setting == "on" or (setting == "auto" and device.type == "cpu")
 
 
 def plan_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:

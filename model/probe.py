@@ -45,7 +45,7 @@ def base_fingerprint(model) -> str:
 def _scores(model, tokenizer, texts: list[str]) -> dict[str, np.ndarray]:
     from diplotag.model.predictor import Predictor
 
-    pred = Predictor(model, tokenizer, device="cpu", precision="fp32", batch_size=64)
+    pred = Predictor(model, tokenizer, device="cpu", precision="fp32", batch_size=64, packing="off")  # as recorded
     s = pred.score(texts)
     return {"topics": s.topics, "stance": s.stance, "rhetoric": s.rhetoric}
 

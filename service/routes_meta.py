@@ -48,6 +48,7 @@ async def model_info(holder: HolderDep) -> dict[str, Any]:
         "device": str(loaded.predictor.device),
         "precision": loaded.predictor.precision,
         "compiled": loaded.predictor.compiled,
+        "packing": loaded.predictor.packing,
         "evaluation": evaluation,
     }
 

@@ -45,7 +45,7 @@ class ModelHolder:
         s = self.settings
         predictor = Predictor.from_pretrained(path, device=s.device, precision=s.precision,
                                               batch_size=s.batch_size, home=s.home_dir,
-                                              cache_size=s.cache_size)
+                                              cache_size=s.cache_size, packing=s.packing)
         predictor.maybe_compile(s.compile)
         predictor.score(["Warm-up."])
         metrics_file = path / "metrics.json"

@@ -41,6 +41,18 @@ def test_cuda_scores_match_cpu_fp32(tiny_model, precision):
     np.testing.assert_allclose(got.topics[0], got.topics[4], atol=tol)
 
 
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])
+def test_packed_batches_on_cuda_match_cpu_fp32(tiny_model, precision):
+    """packing=on (off by default on a GPU until gpu_sweep shows it wins there) gives the same scores."""
+    ref = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32", packing="off").score(TEXTS)
+    pred = Predictor.from_pretrained(tiny_model, device="cuda", precision=precision, packing="on")
+    assert pred.packing and not Predictor.from_pretrained(tiny_model, device="cuda").packing
+    got = pred.score(TEXTS)
+    tol = {"fp32": 1e-4, "fp16": 5e-3}[precision]
+    for head in ("topics", "stance", "rhetoric"):
+        np.testing.assert_allclose(getattr(got, head), getattr(ref, head), atol=tol)
+
+
 def test_score_file_on_cuda_equals_cpu(tiny_model, tmp_path):
     from diplotag.scoring import ScoreOptions, score_file
 

@@ -56,8 +56,8 @@ def test_pair_padded_runs_one_row_as_two():
     assert seen[-1] == (3, 4)
 
 
-def _eager_scores(tiny_model):
-    return Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32").score(TEXTS)
+def _eager_scores(tiny_model, packing: str = "auto"):
+    return Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32", packing=packing).score(TEXTS)
 
 
 def test_no_compiler_stays_eager_and_says_why(tiny_model, monkeypatch, caplog):
@@ -91,23 +91,25 @@ def test_compiled_model_that_disagrees_is_undone(tiny_model, monkeypatch, caplog
         return run
 
     monkeypatch.setattr(torch, "compile", wrong)
-    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32")
+    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32", packing="off")
     with caplog.at_level(logging.WARNING, logger="diplotag.model.compiled"):
         assert pred.maybe_compile("on") is False
     assert "matches eager decisions on only" in caplog.text
-    assert np.array_equal(pred.score(TEXTS).rhetoric, _eager_scores(tiny_model).rhetoric)
+    assert np.array_equal(pred.score(TEXTS).rhetoric, _eager_scores(tiny_model, packing="off").rhetoric)
 
 
-def test_real_compilation_tracks_eager_with_one_graph(tiny_model):
+@pytest.mark.parametrize("packing", ["on", "off"])
+def test_real_compilation_tracks_eager_with_one_graph(tiny_model, packing):
+    """Packed rows (the encoder compiled) and padded batches (the classifier compiled) alike."""
     from torch._dynamo.utils import counters
 
     if compiled.unavailable_reason(CPU, torch.float32):
         pytest.skip(compiled.unavailable_reason(CPU, torch.float32))
 
     eager = _eager_scores(tiny_model)
-    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32")
+    pred = Predictor.from_pretrained(tiny_model, device="cpu", precision="fp32", packing=packing)
     graphs = counters["stats"]["unique_graphs"]
-    assert pred.maybe_compile("on") is True and pred.compiled
+    assert pred.maybe_compile("on") is True and pred.compiled and pred.packing == (packing == "on")
     got = pred.score(TEXTS)
     pred.score(TEXTS[:1])
     pred.score(TEXTS * 9)

@@ -13,7 +13,7 @@ from diplotag.training.baseline import TfidfBaseline
 from diplotag.training.card import render_card
 from diplotag.training.data import Row, fingerprint, read_jsonl, split_paths
 from diplotag.training.evaluate import evaluate_rows
-from diplotag.training.trainer import TrainConfig, train
+from diplotag.training.trainer import TRAINING_PACKING, TrainConfig, train
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ def train_and_save(cfg: TrainConfig, splits: Splits, output: Path, home: Path | 
     model.config.data_fingerprint = fingerprint(splits.train, splits.dev)
     if data_note:
         model.config.training["data_note"] = data_note
-    predictor = Predictor(model, tokenizer, device=cfg.device, precision="fp32", batch_size=64)
+    predictor = Predictor(model, tokenizer, device=cfg.device, precision="fp32", batch_size=64,
+                          packing=TRAINING_PACKING)
     baseline = TfidfBaseline(model.config.schema).fit(splits.train)
     metrics: dict[str, Any] = {"test": evaluate_rows(predictor, splits.test, baseline, name="test")}
     for name, rows in (extra_eval or {}).items():

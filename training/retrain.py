@@ -12,7 +12,7 @@ from diplotag.model.predictor import Predictor
 from diplotag.training.data import Row, read_jsonl
 from diplotag.training.evaluate import evaluate_rows
 from diplotag.training.pipeline import Splits, train_and_save
-from diplotag.training.trainer import TrainConfig
+from diplotag.training.trainer import TRAINING_PACKING, TrainConfig
 from diplotag.training.versions import ModelStore
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,8 @@ def retrain(new_file: Path, cfg: TrainConfig, data_dir: Path, home: Path | None 
     info = {"added_data": {"file": new_file.name, **merge_report.__dict__}}
     _, metrics = train_and_save(cfg, Splits(merged, splits.dev, splits.test), out, home=home, version=version,
                                 parent=champion, extra_eval=extra, resume=resume, training_info=info)
-    champ_pred = Predictor.from_pretrained(store.path(champion), device=cfg.device, precision="fp32", home=home)
+    champ_pred = Predictor.from_pretrained(store.path(champion), device=cfg.device, precision="fp32", home=home,
+                                           packing=TRAINING_PACKING)
     result: dict[str, Any] = {"challenger": version, "champion": champion, "merge": info["added_data"]}
     result["test"] = compare(evaluate_rows(champ_pred, splits.test), metrics["test"], tolerance)
     if eval_rows:

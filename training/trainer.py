@@ -221,8 +221,14 @@ def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items() if k in names}
 
 
+# Training, calibration and the champion/challenger comparison score through padded batches, as every shipped
+# model was tuned: packing (model/packing.py) moves probabilities by < 1e-5, enough to change the last digits
+# of a fitted temperature and so the bit-identical reproduction of a model.
+TRAINING_PACKING = "off"
+
+
 def evaluate_dev(model: DiplotagClassifier, tokenizer, rows: list[Row], device: torch.device) -> dict[str, Any]:
-    pred = Predictor(model, tokenizer, device=device.type, precision="fp32", batch_size=64)
+    pred = Predictor(model, tokenizer, device=device.type, precision="fp32", batch_size=64, packing=TRAINING_PACKING)
     scores = pred.score([r.text for r in rows])
     return layer_metrics(label_arrays(rows, model.config.schema), decisions(scores, model.config.topic_thresholds))
 
@@ -232,7 +238,7 @@ def calibrate(model: DiplotagClassifier, tokenizer, rows: list[Row], device: tor
     from diplotag.training.metrics import expected_calibration_error
 
     model.config.temperatures = {"stance": 1.0, "rhetoric": 1.0}
-    pred = Predictor(model, tokenizer, device=device.type, precision="fp32", batch_size=64)
+    pred = Predictor(model, tokenizer, device=device.type, precision="fp32", batch_size=64, packing=TRAINING_PACKING)
     scores = pred.score([r.text for r in rows])
     gold = label_arrays(rows, model.config.schema)
     model.config.topic_thresholds = tune_thresholds(scores.topics, gold["topics"])

@@ -68,6 +68,7 @@ def test_meta_routes(client):
     info = client.get("/v1/model").json()
     assert info["model"]["version"] == "1"
     assert info["compiled"] is False  # compile=auto: fp32 stays eager
+    assert info["packing"] is True  # packing=auto: on for CPU
     assert "test" in info["evaluation"]
     assert info["evaluation"]["test"]["baseline"]["topics"]["macro_f1"] >= 0
     assert client.get("/").status_code == 200 and "<textarea" in client.get("/").text
@@ -83,12 +84,17 @@ def test_service_compiles_the_encoder_when_asked(make_client):
     eager = make_client(compile="off")
     fast = make_client(compile="on")
     assert fast.get("/v1/model").json()["compiled"] is True
+    padded = make_client(packing="off")
+    assert padded.get("/v1/model").json()["packing"] is False
     text = "La Chine s'oppose aux sanctions unilatérales. Les deux pays renforceront leur coopération."
     a = eager.post("/v1/classify", json={"text": text}).json()["sentences"]
     b = fast.post("/v1/classify", json={"text": text}).json()["sentences"]
     assert [s["stance"]["label"] for s in a] == [s["stance"]["label"] for s in b]
     for x, y in zip(a, b, strict=True):
         assert all(abs(x["topics"][t] - y["topics"][t]) < 1e-3 for t in x["topics"])
+    c = padded.post("/v1/classify", json={"text": text}).json()["sentences"]
+    for x, y in zip(a, c, strict=True):  # packed (a) and padded (c) answer the same, to float rounding
+        assert x["labels"] == y["labels"] and all(abs(x["topics"][t] - y["topics"][t]) < 1e-4 for t in x["topics"])
 
 
 def test_metrics_count_requests_and_sentences(client):
