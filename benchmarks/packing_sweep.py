@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE))
 from bench import articles_of, corpus_articles, cpu_model  # noqa: E402
 
 from diplotag import paths  # noqa: E402
-from diplotag.model.predictor import Predictor  # noqa: E402
+from diplotag.model.predictor import PACKED_TOKENS_PER_SENTENCE, Predictor  # noqa: E402
 from diplotag.settings import get_settings  # noqa: E402
 from diplotag.text import split_sentences  # noqa: E402
 
@@ -60,7 +60,7 @@ def run(model_dir: Path, home: Path, compile_: bool, rounds: int) -> dict:
             else:
                 pred = packed
                 packed.row_tokens = key[0]
-                packed.batch_size = key[1] // 128
+                packed.batch_size = key[1] // PACKED_TOKENS_PER_SENTENCE
             corpus_s = timed(pred.score, corpus, 1)
             article_s = timed(pred.score, article, 5)
             old = best.get(key, (0.0, float("inf")))

@@ -100,41 +100,31 @@ def variants(model_dir, home, batch_size: int = 32) -> list[Variant]:
                        plain_scorer(model, tok, torch.float32, batch_size, True)))
     model, tok = fresh()
     out.append(Variant("d_bf16_only", "batch 32, unsorted, bf16 weights", plain_scorer(model, tok, torch.bfloat16, batch_size, False)))
-    model, tok = fresh()
+
+    def predictor(precision: str, packing: str = "off", **kwargs) -> Predictor:
+        """A Predictor on a freshly loaded model; padded batches unless the variant is about packing."""
+        model, tok = fresh()
+        return Predictor(model, tok, device="cpu", precision=precision, batch_size=batch_size, packing=packing,
+                         **kwargs)
+
     out.append(Variant("d_predictor_fp32", "diplotag Predictor, fp32, no cache (sorting by tokens)",
-                       Predictor(model, tok, device="cpu", precision="fp32", batch_size=batch_size,
-                                 packing="off").score))
-    model, tok = fresh()
+                       predictor("fp32").score))
     out.append(Variant("d_predictor_fp32_packed", "diplotag Predictor, fp32, no cache, packed rows",
-                       Predictor(model, tok, device="cpu", precision="fp32", batch_size=batch_size,
-                                 packing="on").score))
-    model, tok = fresh()
-    p32 = Predictor(model, tok, device="cpu", precision="fp32", batch_size=batch_size, cache_size=10_000,
-                    packing="off")
+                       predictor("fp32", packing="on").score))
+    p32 = predictor("fp32", cache_size=10_000)
     out.append(Variant("d_predictor_fp32_cache", "diplotag Predictor, fp32, sentence cache", p32.score,
                        reset=p32._cache.clear))
-    model, tok = fresh()
     out.append(Variant("d_predictor_int8", "diplotag Predictor, precision=int8 (ONNX Runtime, opt-in), no cache",
-                       Predictor(model, tok, device="cpu", precision="int8", batch_size=batch_size,
-                                 model_dir=Path(model_dir)).score))
-    model, tok = fresh()
-    out.append(Variant("d_predictor_bf16", "diplotag Predictor, bf16, no cache, eager",
-                       Predictor(model, tok, device="cpu", precision="bf16", batch_size=batch_size,
-                                 packing="off").score))
-    model, tok = fresh()
+                       predictor("int8", model_dir=Path(model_dir)).score))
+    out.append(Variant("d_predictor_bf16", "diplotag Predictor, bf16, no cache, eager", predictor("bf16").score))
     out.append(Variant("d_predictor_bf16_packed", "diplotag Predictor, bf16, no cache, eager, packed rows",
-                       Predictor(model, tok, device="cpu", precision="bf16", batch_size=batch_size,
-                                 packing="on").score))
-    model, tok = fresh()
-    pc = Predictor(model, tok, device="cpu", precision="bf16", batch_size=batch_size, model_dir=Path(model_dir),
-                   packing="off")
+                       predictor("bf16", packing="on").score))
+    pc = predictor("bf16", model_dir=Path(model_dir))
     seconds = _compile(pc, "on")
     out.append(Variant("d_predictor_bf16_compiled", f"diplotag Predictor, bf16, no cache, compiled ({seconds:.0f} s "
                        "once)" if pc.compiled else "diplotag Predictor, bf16, no cache (compilation unavailable)",
                        pc.score))
-    model, tok = fresh()
-    p = Predictor(model, tok, device="cpu", precision="auto", batch_size=batch_size, cache_size=10_000,
-                  model_dir=Path(model_dir))
+    p = predictor("auto", packing="auto", cache_size=10_000, model_dir=Path(model_dir))
     seconds = _compile(p, "auto")
     how = f"compiled ({seconds:.0f} s once)" if p.compiled else "eager"
     rows = "packed rows" if p.packing else "token-length sorting"

@@ -5,7 +5,7 @@ article became five batches of 1-8 sentences). Packing puts the sentences, longe
 most `row_tokens` tokens (best fit), and rows into batches of at most `batch_tokens` tokens. A
 block-diagonal attention mask keeps the sentences of a row apart and the position ids restart at each
 sentence, so every sentence is encoded as it would be alone: in fp32 the probabilities match the padded
-path to about 1e-5 (tests/model/test_packing.py). Mean pooling then averages each sentence's own tokens
+path to about 1e-5 (tests/test_packing.py). Mean pooling then averages each sentence's own tokens
 (special tokens included, as in training).
 
 Only encoders whose embeddings take explicit position ids are packed (BERT: positions from 0;
@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-# Row width and tokens per forward batch (benchmarks/: rows of 64-128 tokens and batches of 4,096 tokens
-# were the fastest on the bench corpus; wider rows spend more on masked-out attention).
+# Tokens per encoder row (benchmarks/packing_sweep.py: rows of 64-128 tokens were the fastest on the bench
+# corpus; wider rows spend more on masked-out attention). Tokens per batch: the Predictor's
+# PACKED_TOKENS_PER_SENTENCE times its batch size.
 ROW_TOKENS = 128
-BATCH_TOKENS = 4096
 
 POSITIONS_FROM_ZERO = ("bert",)
 POSITIONS_AFTER_PADDING = ("roberta", "camembert", "xlm-roberta")
@@ -73,24 +73,19 @@ def plan_rows(lengths: Sequence[int], row_tokens: int) -> list[list[int]]:
     return rows
 
 
-def plan_packed(lengths: Sequence[int], row_tokens: int = ROW_TOKENS,
-                batch_tokens: int = BATCH_TOKENS) -> list[list[list[int]]]:
-    """Rows grouped into batches of at most batch_tokens tokens (rows of similar width together)."""
+def plan_packed(lengths: Sequence[int], row_tokens: int, batch_tokens: int) -> list[list[list[int]]]:
+    """Rows grouped into batches of at most batch_tokens tokens (widest rows first, so each batch's
+    first row sets its width and rows of similar width go together)."""
     rows = plan_rows(lengths, row_tokens)
     widths = [sum(lengths[i] for i in r) for r in rows]
     order = sorted(range(len(rows)), key=lambda r: -widths[r])
     batches: list[list[list[int]]] = []
-    current: list[list[int]] = []
-    width = 0
     for r in order:
-        width = max(width, widths[r]) if current else widths[r]
-        if current and width * (len(current) + 1) > batch_tokens:
-            batches.append(current)
-            current, width = [], widths[r]
-        current.append(rows[r])
-    if current:
-        batches.append(current)
-    return batches
+        if batches and widths[batches[-1][0]] * (len(batches[-1]) + 1) <= batch_tokens:
+            batches[-1].append(r)
+        else:
+            batches.append([r])
+    return [[rows[r] for r in batch] for batch in batches]
 
 
 def build_batch(rows: Sequence[Sequence[int]], ids: Sequence[Sequence[int]], pad: int, offset: int) -> PackedBatch:
